@@ -1,0 +1,59 @@
+/**
+ * @typegrad/tensor — strided n-d arrays with broadcasting, dtypes and fast kernels.
+ * Runs anywhere JavaScript runs: no Node-only API in this entry point.
+ * @packageDocumentation
+ */
+export { arange, array, type CreateOptions, eye, full, linspace, ones, onesLike, zeros, zerosLike } from "./create.js";
+export {
+  allocate,
+  castScalar,
+  DTYPES,
+  type DType,
+  dtypeOf,
+  floatDType,
+  isFloat,
+  promoteTypes,
+  type TypedArray,
+} from "./dtype.js";
+export { ArgumentError, DTypeError, fmtShape, IndexError, ShapeError } from "./errors.js";
+export { formatNDArray, printOptions } from "./format.js";
+export * from "./kernels/elementwise.js";
+export { cat, gather, indexAdd, indexSelect, scatterAdd, stack } from "./kernels/indexing.js";
+export { gemm, matmul } from "./kernels/matmul.js";
+export {
+  argmax,
+  argmin,
+  type Dims,
+  logsumexp,
+  max,
+  mean,
+  min,
+  sum,
+  sumToShape,
+  variance,
+  variance as var,
+} from "./kernels/reduce.js";
+export { logSoftmax, softmax } from "./kernels/softmax.js";
+export { erf, erfc, normalCdf, normalPdf } from "./kernels/special.js";
+export { NDArray, type NestedArray, type ShapeArgs } from "./ndarray.js";
+export {
+  getDefaultRng,
+  manualSeed,
+  type RandomOptions,
+  Rng,
+  rand,
+  randint,
+  randn,
+  randperm,
+  uniform,
+} from "./random.js";
+export {
+  broadcastShapes,
+  contiguousStrides,
+  normalizeDim,
+  normalizeDims,
+  type Shape,
+  shapeSize,
+  shapesEqual,
+} from "./shape.js";
+export { isContiguousLayout, stridedOffsets } from "./strided.js";

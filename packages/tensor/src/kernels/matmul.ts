@@ -1,0 +1,156 @@
+import { allocate, type DType, floatDType, promoteTypes, type TypedArray } from "../dtype.js";
+import { DTypeError, fmtShape, ShapeError } from "../errors.js";
+import { NDArray } from "../ndarray.js";
+import { broadcastShapes } from "../shape.js";
+import { stridedOffsets } from "../strided.js";
+
+const BLOCK_J = 256;
+const BLOCK_K = 128;
+
+/**
+ * C[M×N] += A[M×K] · B[K×N] on row-major buffers (A at `ao`, B at `bo`, C at `co`).
+ * Blocked over j and k so a panel of B stays in cache, and four rows of A share each load of B;
+ * the inner loop is a plain stride-1 multiply-add with no index arithmetic beyond increments.
+ */
+export function gemm(
+  M: number,
+  N: number,
+  K: number,
+  A: TypedArray,
+  ao: number,
+  B: TypedArray,
+  bo: number,
+  C: TypedArray,
+  co: number,
+): void {
+  for (let j0 = 0; j0 < N; j0 += BLOCK_J) {
+    const j1 = Math.min(N, j0 + BLOCK_J);
+    for (let k0 = 0; k0 < K; k0 += BLOCK_K) {
+      const k1 = Math.min(K, k0 + BLOCK_K);
+      let i = 0;
+      for (; i + 4 <= M; i += 4) {
+        const c0 = co + i * N;
+        const c1 = c0 + N;
+        const c2 = c1 + N;
+        const c3 = c2 + N;
+        const a0 = ao + i * K;
+        for (let k = k0; k < k1; k++) {
+          const x0 = A[a0 + k] as number;
+          const x1 = A[a0 + K + k] as number;
+          const x2 = A[a0 + 2 * K + k] as number;
+          const x3 = A[a0 + 3 * K + k] as number;
+          const b = bo + k * N;
+          for (let j = j0; j < j1; j++) {
+            const y = B[b + j] as number;
+            C[c0 + j] = (C[c0 + j] as number) + x0 * y;
+            C[c1 + j] = (C[c1 + j] as number) + x1 * y;
+            C[c2 + j] = (C[c2 + j] as number) + x2 * y;
+            C[c3 + j] = (C[c3 + j] as number) + x3 * y;
+          }
+        }
+      }
+      for (; i < M; i++) {
+        const c = co + i * N;
+        const a = ao + i * K;
+        for (let k = k0; k < k1; k++) {
+          const x = A[a + k] as number;
+          const b = bo + k * N;
+          for (let j = j0; j < j1; j++) C[c + j] = (C[c + j] as number) + x * (B[b + j] as number);
+        }
+      }
+    }
+  }
+}
+
+/** Returns a row-major copy of one 2-d matrix slice unless it already is row-major. */
+function rowMajor(
+  src: TypedArray,
+  offset: number,
+  rows: number,
+  cols: number,
+  rs: number,
+  cs: number,
+  scratch: TypedArray,
+): { buf: TypedArray; off: number } {
+  if (cs === 1 && (rs === cols || rows === 1)) return { buf: src, off: offset };
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    let p = offset + r * rs;
+    for (let c = 0; c < cols; c++, p += cs) scratch[k++] = src[p] as number;
+  }
+  return { buf: scratch, off: 0 };
+}
+
+/**
+ * Matrix product with torch.matmul's rules: 1-d·1-d is a dot product, 1-d operands are promoted to
+ * matrices and the added dim removed, and leading (batch) dims broadcast.
+ *
+ * @example
+ * ```ts
+ * matmul(ones([2, 3]), ones([3, 4])).shape;       // [2, 4]
+ * matmul(ones([5, 2, 3]), ones([3, 4])).shape;    // [5, 2, 4]
+ * ```
+ */
+export function matmul(a: NDArray, b: NDArray): NDArray {
+  if (!(a instanceof NDArray) || !(b instanceof NDArray))
+    throw new DTypeError("matmul: both operands must be NDArrays");
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new ShapeError(
+      `matmul: both arguments need at least 1 dim, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`,
+    );
+  }
+  if (a.dtype === "bool" || b.dtype === "bool")
+    throw new DTypeError(`matmul: bool operands are not supported (got ${a.dtype} and ${b.dtype})`);
+  const A = a.ndim === 1 ? a.unsqueeze(0) : a;
+  const B = b.ndim === 1 ? b.unsqueeze(1) : b;
+  const M = A.shape[A.ndim - 2] as number;
+  const K = A.shape[A.ndim - 1] as number;
+  const K2 = B.shape[B.ndim - 2] as number;
+  const N = B.shape[B.ndim - 1] as number;
+  if (K !== K2) {
+    throw new ShapeError(
+      `matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} are not aligned (${K} != ${K2})`,
+    );
+  }
+  const batch = broadcastShapes("matmul", A.shape.slice(0, -2), B.shape.slice(0, -2));
+  const dtype: DType = promoteTypes(a.dtype, b.dtype);
+  const work = dtype === "int32" ? "float64" : floatDType(dtype);
+  const Ab = A.expand([...batch, M, K]);
+  const Bb = B.expand([...batch, K, N]);
+  const nb = batch.reduce((p, d) => p * d, 1);
+  const aOffs = stridedOffsets(batch, Ab.strides.slice(0, -2), Ab.offset);
+  const bOffs = stridedOffsets(batch, Bb.strides.slice(0, -2), Bb.offset);
+  const out = allocate(work, nb * M * N);
+  const aSrc = A.dtype === work ? A.data : allocateCast(A, work);
+  const bSrc = B.dtype === work ? B.data : allocateCast(B, work);
+  const aScratch = allocate(work, M * K);
+  const bScratch = allocate(work, K * N);
+  const [ars, acs] = Ab.strides.slice(-2) as [number, number];
+  const [brs, bcs] = Bb.strides.slice(-2) as [number, number];
+  let lastA = -1;
+  let lastB = -1;
+  let pa = { buf: aSrc, off: 0 };
+  let pb = { buf: bSrc, off: 0 };
+  for (let i = 0; i < nb; i++) {
+    const ao = aOffs[i] as number;
+    const bo = bOffs[i] as number;
+    // Broadcast batches repeat the same slice: pack it once.
+    if (ao !== lastA) pa = rowMajor(aSrc, ao, M, K, ars, acs, aScratch);
+    if (bo !== lastB) pb = rowMajor(bSrc, bo, K, N, brs, bcs, bScratch);
+    lastA = ao;
+    lastB = bo;
+    gemm(M, N, K, pa.buf, pa.off, pb.buf, pb.off, out, i * M * N);
+  }
+  let result = new NDArray(out, [...batch, M, N]);
+  if (work !== dtype) result = result.astype(dtype);
+  if (a.ndim === 1) result = result.squeeze(-2);
+  if (b.ndim === 1) result = result.squeeze(-1);
+  return result;
+}
+
+/** The buffer of `x` converted elementwise to `dtype`, same indexing (offset and strides unchanged). */
+function allocateCast(x: NDArray, dtype: DType): TypedArray {
+  const out = allocate(dtype, x.data.length);
+  out.set(x.data);
+  return out;
+}

@@ -1,0 +1,93 @@
+import type { Shape } from "./shape.js";
+
+/**
+ * Memory offsets of every element of a strided layout, in row-major order.
+ * The general (non-contiguous) path of every kernel walks this list; the inner
+ * dimension is unrolled into a plain loop so the index math runs once per row.
+ */
+export function stridedOffsets(shape: Shape, strides: readonly number[], offset: number): Int32Array {
+  const ndim = shape.length;
+  let size = 1;
+  for (const d of shape) size *= d;
+  const out = new Int32Array(size);
+  if (size === 0) return out;
+  if (ndim === 0) {
+    out[0] = offset;
+    return out;
+  }
+  const inner = shape[ndim - 1] as number;
+  const innerStride = strides[ndim - 1] as number;
+  const counter = new Array<number>(ndim).fill(0);
+  let base = offset;
+  let k = 0;
+  for (;;) {
+    let p = base;
+    for (let j = 0; j < inner; j++, p += innerStride) out[k++] = p;
+    // advance the outer counter (dims 0..ndim-2)
+    let d = ndim - 2;
+    for (; d >= 0; d--) {
+      const c = (counter[d] as number) + 1;
+      if (c < (shape[d] as number)) {
+        counter[d] = c;
+        base += strides[d] as number;
+        break;
+      }
+      counter[d] = 0;
+      base -= (c - 1) * (strides[d] as number);
+    }
+    if (d < 0) return out;
+  }
+}
+
+/** True when the layout is row-major with no gaps (dims of size 1 may have any stride). */
+export function isContiguousLayout(shape: Shape, strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const d = shape[i] as number;
+    if (d === 0) return true;
+    if (d !== 1 && strides[i] !== expected) return false;
+    expected *= d;
+  }
+  return true;
+}
+
+/** Strides for viewing `shape` as `newShape` without copying, or null when the layout makes it impossible (torch's rule). */
+export function viewStrides(shape: Shape, strides: readonly number[], newShape: Shape): number[] | null {
+  const newStrides = new Array<number>(newShape.length).fill(0);
+  let size = 1;
+  for (const d of shape) size *= d;
+  if (size === 0) {
+    let acc = 1;
+    for (let i = newShape.length - 1; i >= 0; i--) {
+      newStrides[i] = acc;
+      acc *= Math.max(newShape[i] as number, 1);
+    }
+    return newStrides;
+  }
+  // Group old dims into chunks that are contiguous among themselves, then split chunks over new dims.
+  let viewD = newShape.length - 1;
+  let chunkBaseStride = strides[strides.length - 1] ?? 1;
+  let tensorNumel = 1;
+  let viewNumel = 1;
+  for (let tensorD = shape.length - 1; tensorD >= 0; tensorD--) {
+    tensorNumel *= shape[tensorD] as number;
+    const endOfChunk =
+      tensorD === 0 ||
+      ((shape[tensorD - 1] as number) !== 1 && (strides[tensorD - 1] as number) !== tensorNumel * chunkBaseStride);
+    if (endOfChunk) {
+      while (viewD >= 0 && (viewNumel < tensorNumel || (newShape[viewD] as number) === 1)) {
+        newStrides[viewD] = viewNumel * chunkBaseStride;
+        viewNumel *= newShape[viewD] as number;
+        viewD--;
+      }
+      if (viewNumel !== tensorNumel) return null;
+      if (tensorD > 0) {
+        chunkBaseStride = strides[tensorD - 1] as number;
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  if (viewD !== -1) return null;
+  return newStrides;
+}
