@@ -53,6 +53,7 @@ export {
   normalizeDim,
   normalizeDims,
   type Shape,
+  shapeArgs,
   shapeSize,
   shapesEqual,
 } from "./shape.js";

@@ -53,6 +53,8 @@ export function isContiguousLayout(shape: Shape, strides: readonly number[]): bo
 
 /** Strides for viewing `shape` as `newShape` without copying, or null when the layout makes it impossible (torch's rule). */
 export function viewStrides(shape: Shape, strides: readonly number[], newShape: Shape): number[] | null {
+  // A 0-d array views as any all-ones shape (torch's special case; the chunk walk below needs a dim).
+  if (shape.length === 0) return newShape.map(() => 1);
   const newStrides = new Array<number>(newShape.length).fill(0);
   let size = 1;
   for (const d of shape) size *= d;

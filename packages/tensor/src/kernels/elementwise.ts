@@ -27,12 +27,17 @@ export function asArray(x: ArrayLike, like?: DType): NDArray {
   return new NDArray(data, []);
 }
 
+/** torch's dtype categories: bool < integer < floating. */
+function category(dtype: DType): number {
+  return dtype === "bool" ? 0 : isFloat(dtype) ? 2 : 1;
+}
+
 /** Result dtype of a binary op on two operands, numbers following torch's wrapped-number rule. */
 export function resultType(a: ArrayLike, b: ArrayLike): DType {
   if (a instanceof NDArray && b instanceof NDArray) {
     // 0-d arrays do not promote a higher-dimensional operand of the same category (torch's rule).
-    if (a.ndim === 0 && b.ndim > 0 && isFloat(a.dtype) === isFloat(b.dtype)) return b.dtype;
-    if (b.ndim === 0 && a.ndim > 0 && isFloat(a.dtype) === isFloat(b.dtype)) return a.dtype;
+    if (a.ndim === 0 && b.ndim > 0 && category(a.dtype) === category(b.dtype)) return b.dtype;
+    if (b.ndim === 0 && a.ndim > 0 && category(a.dtype) === category(b.dtype)) return a.dtype;
     return promoteTypes(a.dtype, b.dtype);
   }
   if (a instanceof NDArray) return promoteTypes(a.dtype, scalarDType(b as number, a.dtype));
@@ -74,10 +79,12 @@ export function mapBinary(
   op: string,
   a: ArrayLike,
   b: ArrayLike,
-  fn: (x: number, y: number) => number,
+  f: (x: number, y: number) => number,
   outDtype?: DType,
 ): NDArray {
   const dtype = outDtype ?? resultType(a, b);
+  // A bool result stores 0/1 only (true + true is true, like torch), never the raw sum.
+  const fn = dtype === "bool" ? (x: number, y: number) => (f(x, y) ? 1 : 0) : f;
   const A = asArray(a, b instanceof NDArray ? b.dtype : undefined);
   const B = asArray(b, A.dtype);
   const shape = shapesEqual(A.shape, B.shape) ? A.shape.slice() : broadcastShapes(op, A.shape, B.shape);
@@ -246,7 +253,10 @@ export function clamp(x: NDArray, min?: number, max?: number): NDArray {
     throw new ArgumentError("clamp: at least one of min or max must be given");
   const lo = min ?? -Infinity;
   const hi = max ?? Infinity;
-  return mapUnary(x, (v) => (v < lo ? lo : v > hi ? hi : v), x.dtype === "bool" ? "int32" : x.dtype);
+  // Non-integer bounds promote integer input to float32 (torch's result_type of x and the bounds).
+  const fractional = [min, max].some((b) => b !== undefined && !Number.isInteger(b));
+  const dtype = !isFloat(x.dtype) && fractional ? "float32" : x.dtype === "bool" ? "int32" : x.dtype;
+  return mapUnary(x, (v) => (v < lo ? lo : v > hi ? hi : v), dtype);
 }
 
 /**

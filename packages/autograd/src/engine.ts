@@ -1,0 +1,141 @@
+import * as nd from "@typegrad/tensor";
+import { ArgumentError, fmtShape, ShapeError, shapesEqual } from "@typegrad/tensor";
+import { enableGrad, noGrad } from "./grad-mode.js";
+import { Tensor } from "./tensor.js";
+
+export interface BackwardOptions {
+  /** Keep the graph so backward can run through it again. */
+  retainGraph?: boolean;
+  /** Record the backward pass itself, making gradients differentiable (double backward). */
+  createGraph?: boolean;
+  /** Only compute gradients for these tensors and return them instead of accumulating into `.grad`. */
+  inputs?: readonly Tensor[];
+}
+
+/** Set by anomaly mode to inspect each computed gradient (null when off). */
+export let gradientCheckHook:
+  | ((opName: string, callSite: string | undefined, grads: readonly (Tensor | null)[]) => void)
+  | null = null;
+
+export function setGradientCheckHook(fn: typeof gradientCheckHook): void {
+  gradientCheckHook = fn;
+}
+
+/**
+ * Tensors reachable from `root` through recorded ops, ordered so every tensor comes after all the
+ * tensors computed from it (reverse topological order). Iterative: deep graphs cannot overflow the stack.
+ */
+export function topoOrder(root: Tensor): Tensor[] {
+  const post: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  visited.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const [t, i] = top;
+    const inputs = t.gradFn ? t.gradFn.inputs : [];
+    if (i < inputs.length) {
+      top[1] = i + 1;
+      const child = inputs[i]!;
+      if (child.requiresGrad && !visited.has(child)) {
+        visited.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      stack.pop();
+      post.push(t);
+    }
+  }
+  return post.reverse();
+}
+
+function accumulate(prev: Tensor | undefined, g: Tensor): Tensor {
+  return prev ? prev.add(g) : g;
+}
+
+function runHooks(t: Tensor, g: Tensor): Tensor {
+  let out = g;
+  for (const hook of t.hooks) {
+    const r = hook(out);
+    if (r instanceof Tensor) out = r;
+  }
+  return out;
+}
+
+/**
+ * Reverse-mode pass: seeds `root` with `gradient` (1 for a scalar), walks the graph in reverse
+ * topological order applying each node's backward rule, and accumulates into leaves' `.grad`.
+ * Returns the gradients of `opts.inputs` when given (functional use), else accumulates.
+ */
+export function backward(
+  root: Tensor,
+  gradient: Tensor | undefined,
+  opts: BackwardOptions = {},
+): (Tensor | null)[] | undefined {
+  if (!(root instanceof Tensor)) throw new ArgumentError("backward: expected a Tensor");
+  if (!root.requiresGrad) {
+    throw new ArgumentError(
+      `backward: tensor of shape ${fmtShape(root.shape)} does not require grad and has no gradFn; did you forget requiresGrad: true on the inputs, or call it inside noGrad()?`,
+    );
+  }
+  let seed: Tensor;
+  if (gradient === undefined) {
+    if (root.size !== 1) {
+      throw new ShapeError(
+        `backward: grad can be implicitly created only for scalar outputs, got shape ${fmtShape(root.shape)}; pass a gradient of that shape`,
+      );
+    }
+    seed = new Tensor(nd.onesLike(root.data));
+  } else {
+    if (!(gradient instanceof Tensor)) throw new ArgumentError("backward: gradient must be a Tensor");
+    if (!shapesEqual(gradient.shape, root.shape)) {
+      throw new ShapeError(
+        `backward: gradient shape ${fmtShape(gradient.shape)} does not match output shape ${fmtShape(root.shape)}`,
+      );
+    }
+    seed = gradient;
+  }
+  const run = () => walk(root, seed, opts);
+  return opts.createGraph ? enableGrad(run) : noGrad(run);
+}
+
+function walk(root: Tensor, seed: Tensor, opts: BackwardOptions): (Tensor | null)[] | undefined {
+  const order = topoOrder(root);
+  const grads = new Map<Tensor, Tensor>();
+  grads.set(root, seed);
+  const wanted = opts.inputs ? new Set(opts.inputs) : null;
+  const captured = new Map<Tensor, Tensor>();
+  for (const t of order) {
+    let g = grads.get(t);
+    if (g === undefined) continue;
+    grads.delete(t);
+    if (t.hooks.length) g = runHooks(t, g);
+    if (wanted) {
+      if (wanted.has(t)) captured.set(t, g);
+    } else if (t.isLeaf || t.retainsGrad) {
+      // Without createGraph the stored gradient is a fresh buffer, never shared with another leaf.
+      if (opts.createGraph) t.grad = t.grad ? t.grad.add(g) : g;
+      else t.grad = new Tensor(t.grad ? nd.add(t.grad.data, g.data) : g.data.clone());
+    }
+    const node = t.gradFn;
+    if (!node) continue;
+    const inputGrads = node.apply(g);
+    gradientCheckHook?.(node.name, node.callSite, inputGrads);
+    const inputs = node.inputs;
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i]!;
+      let gi = inputGrads[i];
+      if (!input.requiresGrad || gi === null || gi === undefined) continue;
+      if (!shapesEqual(gi.shape, input.shape)) {
+        throw new ShapeError(
+          `backward: ${node.name} produced a gradient of shape ${fmtShape(gi.shape)} for input ${i} of shape ${fmtShape(input.shape)}`,
+        );
+      }
+      if (gi.dtype !== input.dtype) gi = gi.to(input.dtype);
+      grads.set(input, accumulate(grads.get(input), gi));
+    }
+    if (!opts.retainGraph && !opts.createGraph) node.release();
+  }
+  if (opts.inputs) return opts.inputs.map((t) => captured.get(t) ?? null);
+  return undefined;
+}

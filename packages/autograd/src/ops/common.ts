@@ -1,0 +1,28 @@
+import * as nd from "@typegrad/tensor";
+import { ArgumentError, type NDArray } from "@typegrad/tensor";
+import { primitiveOps, record } from "../node.js";
+import { Tensor, type TensorLike } from "../tensor.js";
+
+/** Registers a primitive op's name (the gradcheck table must cover every registered op) and returns it. */
+export function primitive<F>(name: string, fn: F): F {
+  primitiveOps.add(name);
+  return fn;
+}
+
+/** A number or NDArray as a constant tensor; numbers take the dtype torch would give them next to `like`. */
+export function lift(x: TensorLike | NDArray, like?: Tensor): Tensor {
+  if (x instanceof Tensor) return x;
+  if (x instanceof nd.NDArray) return new Tensor(x);
+  if (typeof x === "number" || typeof x === "boolean") return new Tensor(nd.asArray(x, like?.dtype));
+  throw new ArgumentError(`expected a Tensor or a number, got ${x === null ? "null" : typeof x}`);
+}
+
+/** Sums a broadcast gradient back to `shape` (differentiable). */
+export function reduceTo(g: Tensor, shape: readonly number[]): Tensor {
+  return nd.shapesEqual(g.shape, shape) ? g : sumToShape(g, shape);
+}
+
+/** The inverse of broadcasting: sum `x` down to `shape`; its gradient expands back. */
+export const sumToShape = primitive("sumToShape", (x: Tensor, shape: readonly number[]): Tensor => {
+  return record("sumToShape", [x], nd.sumToShape(x.data, shape), (g) => [g.expand(x.shape)]);
+});

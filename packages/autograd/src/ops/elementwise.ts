@@ -1,0 +1,275 @@
+import * as nd from "@typegrad/tensor";
+import { DTypeError, fmtShape, type NDArray } from "@typegrad/tensor";
+import { record } from "../node.js";
+import { Tensor, type TensorLike } from "../tensor.js";
+import { lift, primitive, reduceTo } from "./common.js";
+
+/** Lifts both operands and checks float-only ops. */
+function pair(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+  const A = lift(a, b instanceof Tensor ? b : undefined);
+  const B = lift(b, A);
+  return [A, B];
+}
+
+// ---- binary arithmetic: forward kernel and backward rule side by side ----
+
+export const add = primitive("add", (a: TensorLike, b: TensorLike): Tensor => {
+  const [x, y] = pair(a, b);
+  return record("add", [x, y], nd.add(x.data, y.data), (g) => [reduceTo(g, x.shape), reduceTo(g, y.shape)]);
+});
+
+export const sub = primitive("sub", (a: TensorLike, b: TensorLike): Tensor => {
+  const [x, y] = pair(a, b);
+  return record("sub", [x, y], nd.sub(x.data, y.data), (g) => [
+    reduceTo(g, x.shape),
+    y.requiresGrad ? reduceTo(g.neg(), y.shape) : null,
+  ]);
+});
+
+export const mul = primitive("mul", (a: TensorLike, b: TensorLike): Tensor => {
+  const [x, y] = pair(a, b);
+  return record(
+    "mul",
+    [x, y],
+    nd.mul(x.data, y.data),
+    (g) => [x.requiresGrad ? reduceTo(g.mul(y), x.shape) : null, y.requiresGrad ? reduceTo(g.mul(x), y.shape) : null],
+    { saves: [x, y] },
+  );
+});
+
+export const div = primitive("div", (a: TensorLike, b: TensorLike): Tensor => {
+  const [x, y] = pair(a, b);
+  return record(
+    "div",
+    [x, y],
+    nd.div(x.data, y.data),
+    (g) => [
+      x.requiresGrad ? reduceTo(g.div(y), x.shape) : null,
+      y.requiresGrad ? reduceTo(g.neg().mul(x).div(y.mul(y)), y.shape) : null,
+    ],
+    { saves: [x, y] },
+  );
+});
+
+export const pow = primitive("pow", (a: TensorLike, b: TensorLike): Tensor => {
+  const [x, y] = pair(a, b);
+  return record(
+    "pow",
+    [x, y],
+    nd.pow(x.data, y.data),
+    (g, out) => [
+      // d/dx x^y = y·x^(y-1), zero where y == 0 (torch's convention, avoids 0·inf)
+      x.requiresGrad ? reduceTo(where(y.eq(0), 0, g.mul(y).mul(x.pow(y.sub(1)))), x.shape) : null,
+      // d/dy x^y = x^y·log x, zero where x == 0 and y >= 0
+      y.requiresGrad
+        ? reduceTo(where(nd.logicalAnd(nd.eq(x.data, 0), nd.ge(y.data, 0)), 0, g.mul(out).mul(x.log())), y.shape)
+        : null,
+    ],
+    { saves: [x, y], savesOutput: true },
+  );
+});
+
+function selectGrad(
+  name: string,
+  pick: (x: NDArray, y: NDArray) => NDArray,
+  wins: (x: NDArray, y: NDArray) => NDArray,
+) {
+  return primitive(name, (a: TensorLike, b: TensorLike): Tensor => {
+    const [x, y] = pair(a, b);
+    return record(
+      name,
+      [x, y],
+      pick(x.data, y.data),
+      (g) => {
+        // The winner takes the gradient; ties split it evenly (torch's rule).
+        const share = nd.where(wins(x.data, y.data), 1, nd.where(nd.eq(x.data, y.data), 0.5, 0));
+        const sx = new Tensor(share.astype(g.dtype));
+        return [
+          x.requiresGrad ? reduceTo(g.mul(sx), x.shape) : null,
+          y.requiresGrad ? reduceTo(g.mul(sx.neg().add(1)), y.shape) : null,
+        ];
+      },
+      { saves: [x, y] },
+    );
+  });
+}
+
+export const maximum = selectGrad("maximum", nd.maximum, nd.gt);
+export const minimum = selectGrad("minimum", nd.minimum, nd.lt);
+
+/** Comparisons return bool tensors and are not differentiable. */
+export function compare(op: "eq" | "ne" | "lt" | "le" | "gt" | "ge", a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = pair(a, b);
+  return new Tensor(nd[op](x.data, y.data));
+}
+
+// ---- unary ----
+
+export const neg = primitive("neg", (x: Tensor): Tensor => record("neg", [x], nd.neg(x.data), (g) => [g.neg()]));
+
+export const exp = primitive(
+  "exp",
+  (x: Tensor): Tensor => record("exp", [x], nd.exp(x.data), (g, y) => [g.mul(y)], { savesOutput: true }),
+);
+
+export const log = primitive(
+  "log",
+  (x: Tensor): Tensor => record("log", [x], nd.log(x.data), (g) => [g.div(x)], { saves: [x] }),
+);
+
+export const log1p = primitive(
+  "log1p",
+  (x: Tensor): Tensor => record("log1p", [x], nd.log1p(x.data), (g) => [g.div(x.add(1))], { saves: [x] }),
+);
+
+export const sqrt = primitive(
+  "sqrt",
+  (x: Tensor): Tensor => record("sqrt", [x], nd.sqrt(x.data), (g, y) => [g.div(y.mul(2))], { savesOutput: true }),
+);
+
+export const rsqrt = primitive(
+  "rsqrt",
+  (x: Tensor): Tensor =>
+    record("rsqrt", [x], nd.rsqrt(x.data), (g, y) => [g.mul(y.mul(y).mul(y)).mul(-0.5)], { savesOutput: true }),
+);
+
+export const abs = primitive(
+  "abs",
+  (x: Tensor): Tensor => record("abs", [x], nd.abs(x.data), (g) => [g.mul(x.sign())], { saves: [x] }),
+);
+
+export const sign = primitive(
+  "sign",
+  (x: Tensor): Tensor => record("sign", [x], nd.sign(x.data), (g) => [new Tensor(nd.zerosLike(g.data))]),
+);
+
+export const sin = primitive(
+  "sin",
+  (x: Tensor): Tensor => record("sin", [x], nd.sin(x.data), (g) => [g.mul(x.cos())], { saves: [x] }),
+);
+
+export const cos = primitive(
+  "cos",
+  (x: Tensor): Tensor => record("cos", [x], nd.cos(x.data), (g) => [g.mul(x.sin()).neg()], { saves: [x] }),
+);
+
+export const tanh = primitive(
+  "tanh",
+  (x: Tensor): Tensor =>
+    record("tanh", [x], nd.tanh(x.data), (g, y) => [g.mul(y.mul(y).neg().add(1))], { savesOutput: true }),
+);
+
+export const sigmoid = primitive(
+  "sigmoid",
+  (x: Tensor): Tensor =>
+    record("sigmoid", [x], nd.sigmoid(x.data), (g, y) => [g.mul(y.mul(y.neg().add(1)))], { savesOutput: true }),
+);
+
+export const relu = primitive(
+  "relu",
+  (x: Tensor): Tensor =>
+    record("relu", [x], nd.relu(x.data), (g) => [g.mul(new Tensor(nd.gt(x.data, 0).astype(g.dtype)))], { saves: [x] }),
+);
+
+/** Φ(x), the standard normal CDF, as a differentiable op (gelu's building block). */
+export const normalCdf = primitive(
+  "normalCdf",
+  (x: Tensor): Tensor =>
+    record("normalCdf", [x], nd.mapUnary(x.data, nd.normalCdf, nd.floatDType(x.dtype)), (g) => [g.mul(normalPdf(x))], {
+      saves: [x],
+    }),
+);
+
+/** φ(x) = exp(−x²/2)/√(2π), composed of differentiable ops. */
+function normalPdf(x: Tensor): Tensor {
+  return x
+    .mul(x)
+    .mul(-0.5)
+    .exp()
+    .mul(1 / Math.sqrt(2 * Math.PI));
+}
+
+/** GELU: exact `x·Φ(x)`, or the tanh approximation (composed, so it needs no backward of its own). */
+export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
+  if (approximate === "tanh") {
+    const c = Math.sqrt(2 / Math.PI);
+    return x.mul(0.5).mul(x.pow(3).mul(0.044715).add(x).mul(c).tanh().add(1));
+  }
+  return x.mul(normalCdf(x));
+}
+
+/** SiLU `x·sigmoid(x)`. */
+export function silu(x: Tensor): Tensor {
+  return x.mul(x.sigmoid());
+}
+
+export const softplus = primitive(
+  "softplus",
+  (x: Tensor, beta = 1, threshold = 20): Tensor =>
+    record(
+      "softplus",
+      [x],
+      nd.softplus(x.data, beta, threshold),
+      // Linear above the threshold, sigmoid(βx) below.
+      (g) => [where(new Tensor(nd.gt(nd.mul(x.data, beta), threshold)), g, g.mul(x.mul(beta).sigmoid()))],
+      { saves: [x] },
+    ),
+);
+
+export const clamp = primitive(
+  "clamp",
+  (x: Tensor, min?: number, max?: number): Tensor =>
+    record(
+      "clamp",
+      [x],
+      nd.clamp(x.data, min, max),
+      (g) => {
+        // The gradient passes where min <= x <= max (torch's rule at the boundaries).
+        let inside = nd.full(x.shape, true);
+        if (min !== undefined) inside = nd.logicalAnd(inside, nd.ge(x.data, min));
+        if (max !== undefined) inside = nd.logicalAnd(inside, nd.le(x.data, max));
+        return [g.mul(new Tensor(inside.astype(g.dtype)))];
+      },
+      { saves: [x] },
+    ),
+);
+
+/** Converts dtype; between float dtypes the gradient converts back. */
+export const cast = primitive("cast", (x: Tensor, dtype: nd.DType): Tensor => {
+  if (x.requiresGrad && !nd.isFloat(dtype)) {
+    return new Tensor(x.data.astype(dtype));
+  }
+  return record("cast", [x], x.data.astype(dtype), (g) => [g.to(x.dtype)]);
+});
+
+// ---- selection ----
+
+export const where = primitive("where", (cond: Tensor | NDArray, a: TensorLike, b: TensorLike): Tensor => {
+  const c = cond instanceof Tensor ? cond.data : cond;
+  if (!(c instanceof nd.NDArray) || c.dtype !== "bool") {
+    throw new DTypeError(
+      `where: condition must be a bool tensor, got ${c instanceof nd.NDArray ? `${c.dtype} of shape ${fmtShape(c.shape)}` : typeof c}`,
+    );
+  }
+  const [x, y] = pair(a, b);
+  const C = new Tensor(c);
+  return record("where", [x, y], nd.where(c, x.data, y.data), (g) => [
+    x.requiresGrad ? reduceTo(where(C, g, 0), x.shape) : null,
+    y.requiresGrad ? reduceTo(where(C, 0, g), y.shape) : null,
+  ]);
+});
+
+/** `value` where `mask` is true, `x` elsewhere. */
+export function maskedFill(x: Tensor, mask: Tensor | NDArray, value: number): Tensor {
+  const m = mask instanceof Tensor ? mask.data : mask;
+  if (!(m instanceof nd.NDArray) || m.dtype !== "bool") {
+    throw new DTypeError(`maskedFill: mask must be a bool tensor, got ${m instanceof nd.NDArray ? m.dtype : typeof m}`);
+  }
+  const out = where(m, value, x);
+  if (!nd.shapesEqual(out.shape, x.shape)) {
+    throw new nd.ShapeError(
+      `maskedFill: mask ${fmtShape(m.shape)} must broadcast to the input's shape ${fmtShape(x.shape)}`,
+    );
+  }
+  return out.dtype === x.dtype ? out : out.to(x.dtype);
+}
