@@ -37,8 +37,7 @@ interface VersionCounter {
  * ```
  */
 export class Tensor {
-  /** The values. */
-  readonly data: NDArray;
+  private _data: NDArray;
   /** Accumulated gradient (leaves, and non-leaves after `retainGrad()`); assignable. */
   grad: Tensor | null = null;
   /** Optional name shown in graph pictures (parameters get their dotted names). */
@@ -55,7 +54,7 @@ export class Tensor {
         `Tensor: expected an NDArray, got ${typeof data}; use tensor(values) to build from JS values`,
       );
     }
-    this.data = data;
+    this._data = data;
     if (opts.requiresGrad) this.requiresGrad = true;
   }
 
@@ -65,6 +64,24 @@ export class Tensor {
     t._gradFn = node;
     t._requiresGrad = true;
     return t;
+  }
+
+  /** The values. */
+  get data(): NDArray {
+    return this._data;
+  }
+
+  /**
+   * Replaces the values in place (same Tensor object, e.g. `Module.to(dtype)` or loading weights),
+   * outside the graph. Bumps the version so stale saved tensors are detected.
+   */
+  setData(data: NDArray): void {
+    if (!(data instanceof nd.NDArray)) throw new ArgumentError("setData: expected an NDArray");
+    if (this._requiresGrad && !nd.isFloat(data.dtype)) {
+      throw new DTypeError(`setData: a tensor that requires grad needs float data, got ${data.dtype}`);
+    }
+    this._data = data;
+    this.bumpVersion();
   }
 
   get shape(): readonly number[] {

@@ -31,7 +31,9 @@ export function array(
     if (shapeSize(shape) !== values.length) {
       throw new ShapeError(`array: shape ${fmtShape(shape)} needs ${shapeSize(shape)} elements, got ${values.length}`);
     }
-    const src = new NDArray(values.slice(), shape);
+    // A Uint8Array is read as bool: any non-zero byte is true (stored as 1, so toArray() agrees).
+    const copy = values instanceof Uint8Array ? values.map((v) => (v ? 1 : 0)) : values.slice();
+    const src = new NDArray(copy, shape);
     return opts.dtype && opts.dtype !== dtypeOf(values) ? src.astype(checkDType("array", opts.dtype)) : src;
   }
   const shape: number[] = [];
@@ -142,9 +144,9 @@ export function linspace(start: number, stop: number, n: number, opts: CreateOpt
   if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`linspace: n must be a non-negative integer, got ${n}`);
   const data = allocate(checkDType("linspace", opts.dtype ?? "float32"), n);
   const step = n > 1 ? (stop - start) / (n - 1) : 0;
-  // Fill from both ends like torch so the endpoints are exact.
+  // Fill from both ends like torch so the endpoints are exact; n = 1 gives [start] like torch.
   const half = Math.floor(n / 2);
-  for (let i = 0; i < n; i++) data[i] = i < half ? start + step * i : stop - step * (n - 1 - i);
+  for (let i = 0; i < n; i++) data[i] = i < half || n === 1 ? start + step * i : stop - step * (n - 1 - i);
   return new NDArray(data, [n]);
 }
 

@@ -18,9 +18,10 @@ export const matmul = primitive("matmul", (a: Tensor, b: Tensor): Tensor => {
     (g) => {
       const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
       const b2 = b.ndim === 1 ? b.unsqueeze(-1) : b;
+      // Re-insert the dims the forward dropped: b's column first, so a 0-d g (1-d·1-d) becomes [1, 1].
       let g2 = g;
-      if (a.ndim === 1) g2 = g2.unsqueeze(-2);
       if (b.ndim === 1) g2 = g2.unsqueeze(-1);
+      if (a.ndim === 1) g2 = g2.unsqueeze(-2);
       const ga = a.requiresGrad ? reduceTo(g2.matmul(b2.transpose(-1, -2)), a2.shape).reshape(a.shape) : null;
       const gb = b.requiresGrad ? reduceTo(a2.transpose(-1, -2).matmul(g2), b2.shape).reshape(b.shape) : null;
       return [ga, gb];

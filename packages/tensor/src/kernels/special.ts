@@ -5,6 +5,7 @@ const TWO_OVER_SQRT_PI = 1.1283791670955126;
 /** erfc(x) for x >= 3 by the continued fraction (modified Lentz). */
 function erfcLarge(x: number): number {
   // erfc(x) = exp(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...)))))
+  if (x === Infinity) return 0; // the fraction would evaluate Infinity·0 = NaN
   const tiny = 1e-300;
   let f = x;
   let c = x;

@@ -1,0 +1,154 @@
+import { Tensor } from "@typegrad/autograd";
+import * as nd from "@typegrad/tensor";
+import { ArgumentError, DTypeError, fmtShape, type NDArray, type Rng, ShapeError } from "@typegrad/tensor";
+import { dropout } from "./layers/basic.js";
+import { Linear } from "./layers/linear.js";
+import { Module } from "./module.js";
+import * as init from "./init.js";
+
+export interface AttentionOptions {
+  /** Bool mask (true = may attend) or float mask added to the scores; broadcasts to (..., L, S). */
+  attnMask?: Tensor | NDArray;
+  /** Apply the lower-triangular causal mask (query i attends to keys j ≤ i). */
+  isCausal?: boolean;
+  /** Dropout probability on the attention weights. */
+  dropoutP?: number;
+  /** Score scale; default 1/√E. */
+  scale?: number;
+  /** Generator for dropout. */
+  rng?: Rng;
+}
+
+/** The (L, S) causal mask: true where key j ≤ query i. */
+export function causalMask(L: number, S: number): NDArray {
+  const rows = nd.arange(L, undefined, 1, { dtype: "int32" }).reshape([L, 1]);
+  const cols = nd.arange(S, undefined, 1, { dtype: "int32" }).reshape([1, S]);
+  return nd.le(cols, rows);
+}
+
+/**
+ * `softmax(q·kᵀ·scale + mask)·v` over the last two dims, with any leading batch/head dims.
+ * Rows whose keys are all masked give zeros (not NaN) in the output and in the gradient.
+ *
+ * @example
+ * ```ts
+ * const q = randn([2, 4, 5, 8]); // (batch, heads, L, E)
+ * scaledDotProductAttention(q, q, q, { isCausal: true }).shape; // [2, 4, 5, 8]
+ * ```
+ */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  for (const [name, t] of [["q", q], ["k", k], ["v", v]] as const) {
+    if (!(t instanceof Tensor)) throw new ArgumentError(`scaledDotProductAttention: ${name} must be a Tensor`);
+    if (t.ndim < 2) throw new ShapeError(`scaledDotProductAttention: ${name} needs at least 2 dims (..., L, E), got ${fmtShape(t.shape)}`);
+  }
+  const E = q.shape[q.ndim - 1] as number;
+  if (k.shape[k.ndim - 1] !== E || k.shape[k.ndim - 2] !== v.shape[v.ndim - 2]) {
+    throw new ShapeError(
+      `scaledDotProductAttention: q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)} and v ${fmtShape(v.shape)} disagree (q and k need the same E, k and v the same S)`,
+    );
+  }
+  if (opts.isCausal && opts.attnMask !== undefined) {
+    throw new ArgumentError("scaledDotProductAttention: pass either attnMask or isCausal, not both");
+  }
+  const L = q.shape[q.ndim - 2] as number;
+  const S = k.shape[k.ndim - 2] as number;
+  const scale = opts.scale ?? 1 / Math.sqrt(E);
+  let scores = q.matmul(k.transpose(-2, -1)).mul(scale);
+
+  let allowed: NDArray | null = opts.isCausal ? causalMask(L, S) : null;
+  const mask = opts.attnMask instanceof Tensor ? opts.attnMask.data : opts.attnMask;
+  if (mask !== undefined) {
+    if (!(mask instanceof nd.NDArray)) throw new ArgumentError("scaledDotProductAttention: attnMask must be a Tensor or NDArray");
+    nd.broadcastShapes("scaledDotProductAttention attnMask", mask.shape, scores.shape);
+    if (mask.dtype === "bool") allowed = mask;
+    else if (nd.isFloat(mask.dtype)) scores = scores.add(new Tensor(mask.astype(scores.dtype)));
+    else throw new DTypeError(`scaledDotProductAttention: attnMask must be bool or float, got ${mask.dtype}`);
+  }
+  if (allowed) scores = scores.maskedFill(nd.logicalNot(allowed), -Infinity);
+
+  // Rows with every key masked would be softmax(-inf…) = NaN: give them finite scores, then zero them.
+  const dead = nd.eq(nd.max(scores.data, -1, true), -Infinity);
+  const anyDead = nd.max(dead.astype("int32")).item() === 1;
+  if (anyDead) scores = scores.maskedFill(dead, 0);
+  let weights = scores.softmax(-1);
+  if (anyDead) weights = weights.maskedFill(dead, 0);
+  if (opts.dropoutP) weights = dropout(weights, opts.dropoutP, true, opts.rng);
+  return weights.matmul(v);
+}
+
+/**
+ * Multi-head attention, batch-first: inputs (B, L, E) (or unbatched (L, E)); projects q, k, v with
+ * `qProj`, `kProj`, `vProj`, attends per head, and mixes heads with `outProj`.
+ *
+ * @example
+ * ```ts
+ * const mha = new MultiHeadAttention(32, 4);
+ * const x = randn([2, 10, 32]);
+ * mha.forward(x, x, x, { isCausal: true }).shape; // [2, 10, 32]
+ * ```
+ */
+export class MultiHeadAttention extends Module {
+  readonly embedDim: number;
+  readonly numHeads: number;
+  readonly headDim: number;
+  readonly dropout: number;
+  qProj: Linear;
+  kProj: Linear;
+  vProj: Linear;
+  outProj: Linear;
+
+  constructor(embedDim: number, numHeads: number, opts: { bias?: boolean; dropout?: number; kdim?: number; vdim?: number; dtype?: "float32" | "float64" } = {}) {
+    super();
+    if (!Number.isInteger(embedDim) || embedDim <= 0 || !Number.isInteger(numHeads) || numHeads <= 0 || embedDim % numHeads !== 0) {
+      throw new ArgumentError(`MultiHeadAttention: embedDim ${embedDim} must be a positive multiple of numHeads ${numHeads}`);
+    }
+    this.embedDim = embedDim;
+    this.numHeads = numHeads;
+    this.headDim = embedDim / numHeads;
+    this.dropout = opts.dropout ?? 0;
+    if (!(this.dropout >= 0 && this.dropout <= 1)) throw new ArgumentError(`MultiHeadAttention: dropout must be in [0, 1], got ${this.dropout}`);
+    const bias = opts.bias ?? true;
+    const dtype = opts.dtype ?? "float32";
+    this.qProj = new Linear(embedDim, embedDim, { bias, dtype });
+    this.kProj = new Linear(opts.kdim ?? embedDim, embedDim, { bias, dtype });
+    this.vProj = new Linear(opts.vdim ?? embedDim, embedDim, { bias, dtype });
+    this.outProj = new Linear(embedDim, embedDim, { bias, dtype });
+    // torch: xavier-uniform input projections, zero biases.
+    for (const p of [this.qProj, this.kProj, this.vProj]) {
+      init.xavierUniform(p.weight);
+      if (p.bias) init.zeros(p.bias);
+    }
+    if (this.outProj.bias) init.zeros(this.outProj.bias);
+  }
+
+  forward(query: Tensor, key: Tensor, value: Tensor, opts: { attnMask?: Tensor | NDArray; isCausal?: boolean } = {}): Tensor {
+    const unbatched = query.ndim === 2;
+    const q3 = unbatched ? query.unsqueeze(0) : query;
+    const k3 = unbatched ? key.unsqueeze(0) : key;
+    const v3 = unbatched ? value.unsqueeze(0) : value;
+    if (q3.ndim !== 3 || k3.ndim !== 3 || v3.ndim !== 3) {
+      throw new ShapeError(
+        `MultiHeadAttention: expected (B, L, E) inputs, got query ${fmtShape(query.shape)}, key ${fmtShape(key.shape)}, value ${fmtShape(value.shape)}`,
+      );
+    }
+    const [B, L] = q3.shape as [number, number, number];
+    const S = k3.shape[1] as number;
+    if (k3.shape[0] !== B || v3.shape[0] !== B || v3.shape[1] !== S) {
+      throw new ShapeError(`MultiHeadAttention: batch or source lengths disagree: query ${fmtShape(query.shape)}, key ${fmtShape(key.shape)}, value ${fmtShape(value.shape)}`);
+    }
+    const heads = (t: Tensor, len: number) => t.reshape(B, len, this.numHeads, this.headDim).permute(0, 2, 1, 3);
+    const q = heads(this.qProj.forward(q3), L);
+    const k = heads(this.kProj.forward(k3), S);
+    const v = heads(this.vProj.forward(v3), S);
+    let mask = opts.attnMask instanceof Tensor ? opts.attnMask.data : opts.attnMask;
+    if (mask && mask.ndim === 3 && mask.shape[0] === B * this.numHeads) mask = mask.reshape([B, this.numHeads, L, S]);
+    const attended = scaledDotProductAttention(q, k, v, {
+      ...(mask ? { attnMask: mask } : {}),
+      ...(opts.isCausal ? { isCausal: true } : {}),
+      dropoutP: this.training ? this.dropout : 0,
+    });
+    const merged = attended.permute(0, 2, 1, 3).reshape(B, L, this.embedDim);
+    const out = this.outProj.forward(merged);
+    return unbatched ? out.squeeze(0) : out;
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * @typegrad/nn — modules, layers, attention, losses, optimizers, schedulers, data loading and safetensors.
+ * @packageDocumentation
+ */
+export { type AttentionOptions, causalMask, MultiHeadAttention, scaledDotProductAttention } from "./attention.js";
+export * from "./data.js";
+export * as init from "./init.js";
+export {
+  Dropout,
+  dropout,
+  Flatten,
+  GELU,
+  Identity,
+  LogSoftmax,
+  ReLU,
+  Sequential,
+  Sigmoid,
+  SiLU,
+  Softmax,
+  Tanh,
+} from "./layers/basic.js";
+export { Embedding } from "./layers/embedding.js";
+export { Linear } from "./layers/linear.js";
+export { LayerNorm } from "./layers/norm.js";
+export { TransformerBlock, type TransformerBlockOptions } from "./layers/transformer.js";
+export * from "./losses/index.js";
+export { Module, StateDictError } from "./module.js";
+export * from "./optim/index.js";
+export { Parameter } from "./parameter.js";
+export * from "./safetensors.js";
