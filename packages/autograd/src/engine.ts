@@ -113,8 +113,9 @@ function walk(root: Tensor, seed: Tensor, opts: BackwardOptions): (Tensor | null
     if (wanted) {
       if (wanted.has(t)) captured.set(t, g);
     } else if (t.isLeaf || t.retainsGrad) {
-      // Without createGraph the stored gradient is a fresh buffer, never shared with another leaf.
-      if (opts.createGraph) t.grad = t.grad ? t.grad.add(g) : g;
+      // The stored gradient is always a fresh buffer, never shared with another leaf or the caller's
+      // seed (so in-place changes to one .grad cannot leak); with createGraph the copy is recorded.
+      if (opts.createGraph) t.grad = t.grad ? t.grad.add(g) : g.clone();
       else t.grad = new Tensor(t.grad ? nd.add(t.grad.data, g.data) : g.data.clone());
     }
     const node = t.gradFn;

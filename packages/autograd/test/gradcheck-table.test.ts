@@ -777,6 +777,12 @@ describe("gradcheck table", () => {
     expect(primitiveOps.size).toBeGreaterThan(40);
   });
 
+  it("lists every entry under a primitive or a known composite (no typos)", () => {
+    const composites = new Set(["gelu", "silu", "var", "square", "flatten", "stack", "maskedFill"]);
+    const unknown = table.map((e) => e.op).filter((op) => !primitiveOps.has(op) && !composites.has(op));
+    expect(unknown).toEqual([]);
+  });
+
   it.each(table.map((e, i) => [`${e.op}: ${e.name}`, e, i] as const))("%s", (_label, entry, i) => {
     const { inputs, fn } = entry.build(new Gen(1000 + i));
     for (const t of inputs) expect(t.dtype).toBe("float64");

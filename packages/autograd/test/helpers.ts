@@ -91,19 +91,16 @@ export function flat(x: Tensor | nd.NDArray): number[] {
   return Array.from(a.toTypedArray());
 }
 
-/** Element-wise |actual - expected| <= atol + rtol·|expected|, with the same shape. */
+/** Element-wise |actual - expected| <= atol + rtol·|expected|; shapes must match when both are arrays. */
 export function expectClose(
-  actual: Tensor | nd.NDArray,
+  actual: Tensor | nd.NDArray | number[],
   expected: Tensor | nd.NDArray | number[],
   atol = 1e-9,
   rtol = 1e-7,
 ): void {
-  const a = flat(actual);
+  const a = Array.isArray(actual) ? actual : flat(actual);
   const e = Array.isArray(expected) ? expected : flat(expected);
-  if (!Array.isArray(expected)) {
-    const as = actual instanceof Tensor ? actual.shape : actual.shape;
-    expect(as).toEqual(expected instanceof Tensor ? expected.shape : expected.shape);
-  }
+  if (!Array.isArray(actual) && !Array.isArray(expected)) expect(actual.shape).toEqual(expected.shape);
   expect(a.length).toBe(e.length);
   for (let i = 0; i < a.length; i++) {
     const tol = atol + rtol * Math.abs(e[i]!);

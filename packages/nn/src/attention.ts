@@ -1,10 +1,10 @@
 import { Tensor } from "@typegrad/autograd";
 import * as nd from "@typegrad/tensor";
 import { ArgumentError, DTypeError, fmtShape, type NDArray, type Rng, ShapeError } from "@typegrad/tensor";
+import * as init from "./init.js";
 import { dropout } from "./layers/basic.js";
 import { Linear } from "./layers/linear.js";
 import { Module } from "./module.js";
-import * as init from "./init.js";
 
 export interface AttentionOptions {
   /** Bool mask (true = may attend) or float mask added to the scores; broadcasts to (..., L, S). */
@@ -37,9 +37,16 @@ export function causalMask(L: number, S: number): NDArray {
  * ```
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
-  for (const [name, t] of [["q", q], ["k", k], ["v", v]] as const) {
+  for (const [name, t] of [
+    ["q", q],
+    ["k", k],
+    ["v", v],
+  ] as const) {
     if (!(t instanceof Tensor)) throw new ArgumentError(`scaledDotProductAttention: ${name} must be a Tensor`);
-    if (t.ndim < 2) throw new ShapeError(`scaledDotProductAttention: ${name} needs at least 2 dims (..., L, E), got ${fmtShape(t.shape)}`);
+    if (t.ndim < 2)
+      throw new ShapeError(
+        `scaledDotProductAttention: ${name} needs at least 2 dims (..., L, E), got ${fmtShape(t.shape)}`,
+      );
   }
   const E = q.shape[q.ndim - 1] as number;
   if (k.shape[k.ndim - 1] !== E || k.shape[k.ndim - 2] !== v.shape[v.ndim - 2]) {
@@ -58,7 +65,8 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   let allowed: NDArray | null = opts.isCausal ? causalMask(L, S) : null;
   const mask = opts.attnMask instanceof Tensor ? opts.attnMask.data : opts.attnMask;
   if (mask !== undefined) {
-    if (!(mask instanceof nd.NDArray)) throw new ArgumentError("scaledDotProductAttention: attnMask must be a Tensor or NDArray");
+    if (!(mask instanceof nd.NDArray))
+      throw new ArgumentError("scaledDotProductAttention: attnMask must be a Tensor or NDArray");
     nd.broadcastShapes("scaledDotProductAttention attnMask", mask.shape, scores.shape);
     if (mask.dtype === "bool") allowed = mask;
     else if (nd.isFloat(mask.dtype)) scores = scores.add(new Tensor(mask.astype(scores.dtype)));
@@ -97,16 +105,29 @@ export class MultiHeadAttention extends Module {
   vProj: Linear;
   outProj: Linear;
 
-  constructor(embedDim: number, numHeads: number, opts: { bias?: boolean; dropout?: number; kdim?: number; vdim?: number; dtype?: "float32" | "float64" } = {}) {
+  constructor(
+    embedDim: number,
+    numHeads: number,
+    opts: { bias?: boolean; dropout?: number; kdim?: number; vdim?: number; dtype?: "float32" | "float64" } = {},
+  ) {
     super();
-    if (!Number.isInteger(embedDim) || embedDim <= 0 || !Number.isInteger(numHeads) || numHeads <= 0 || embedDim % numHeads !== 0) {
-      throw new ArgumentError(`MultiHeadAttention: embedDim ${embedDim} must be a positive multiple of numHeads ${numHeads}`);
+    if (
+      !Number.isInteger(embedDim) ||
+      embedDim <= 0 ||
+      !Number.isInteger(numHeads) ||
+      numHeads <= 0 ||
+      embedDim % numHeads !== 0
+    ) {
+      throw new ArgumentError(
+        `MultiHeadAttention: embedDim ${embedDim} must be a positive multiple of numHeads ${numHeads}`,
+      );
     }
     this.embedDim = embedDim;
     this.numHeads = numHeads;
     this.headDim = embedDim / numHeads;
     this.dropout = opts.dropout ?? 0;
-    if (!(this.dropout >= 0 && this.dropout <= 1)) throw new ArgumentError(`MultiHeadAttention: dropout must be in [0, 1], got ${this.dropout}`);
+    if (!(this.dropout >= 0 && this.dropout <= 1))
+      throw new ArgumentError(`MultiHeadAttention: dropout must be in [0, 1], got ${this.dropout}`);
     const bias = opts.bias ?? true;
     const dtype = opts.dtype ?? "float32";
     this.qProj = new Linear(embedDim, embedDim, { bias, dtype });
@@ -121,7 +142,12 @@ export class MultiHeadAttention extends Module {
     if (this.outProj.bias) init.zeros(this.outProj.bias);
   }
 
-  forward(query: Tensor, key: Tensor, value: Tensor, opts: { attnMask?: Tensor | NDArray; isCausal?: boolean } = {}): Tensor {
+  forward(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    opts: { attnMask?: Tensor | NDArray; isCausal?: boolean } = {},
+  ): Tensor {
     const unbatched = query.ndim === 2;
     const q3 = unbatched ? query.unsqueeze(0) : query;
     const k3 = unbatched ? key.unsqueeze(0) : key;
@@ -134,7 +160,9 @@ export class MultiHeadAttention extends Module {
     const [B, L] = q3.shape as [number, number, number];
     const S = k3.shape[1] as number;
     if (k3.shape[0] !== B || v3.shape[0] !== B || v3.shape[1] !== S) {
-      throw new ShapeError(`MultiHeadAttention: batch or source lengths disagree: query ${fmtShape(query.shape)}, key ${fmtShape(key.shape)}, value ${fmtShape(value.shape)}`);
+      throw new ShapeError(
+        `MultiHeadAttention: batch or source lengths disagree: query ${fmtShape(query.shape)}, key ${fmtShape(key.shape)}, value ${fmtShape(value.shape)}`,
+      );
     }
     const heads = (t: Tensor, len: number) => t.reshape(B, len, this.numHeads, this.headDim).permute(0, 2, 1, 3);
     const q = heads(this.qProj.forward(q3), L);

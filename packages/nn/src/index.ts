@@ -27,4 +27,13 @@ export * from "./losses/index.js";
 export { Module, StateDictError } from "./module.js";
 export * from "./optim/index.js";
 export { Parameter } from "./parameter.js";
-export * from "./safetensors.js";
+export {
+  loadSafetensors,
+  MAX_HEADER_SIZE,
+  parseSafetensors,
+  parseSafetensorsWithMetadata,
+  type SafetensorsContents,
+  SafetensorsError,
+  saveSafetensors,
+  serializeSafetensors,
+} from "./safetensors.js";

@@ -33,7 +33,8 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
 
 /** fan_in and fan_out of a weight shaped (out, in, ...receptive field). */
 export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
-  if (shape.length < 2) throw new ArgumentError(`init: fan in and fan out need at least 2 dims, got shape ${fmtShape(shape)}`);
+  if (shape.length < 2)
+    throw new ArgumentError(`init: fan in and fan out need at least 2 dims, got shape ${fmtShape(shape)}`);
   const receptive = shape.slice(2).reduce((p, d) => p * d, 1);
   return { fanIn: (shape[1] as number) * receptive, fanOut: (shape[0] as number) * receptive };
 }

@@ -56,7 +56,8 @@ export abstract class Module {
   /** This module and every descendant, with dotted names ("" for this one). */
   namedModules(prefix = ""): [string, Module][] {
     const out: [string, Module][] = [[prefix, this]];
-    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
+    for (const [name, child] of this.namedChildren())
+      out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
     return out;
   }
 
@@ -105,7 +106,8 @@ export abstract class Module {
 
   /** Converts every parameter to `dtype` in place (same Parameter objects). */
   to(dtype: DType): this {
-    if (dtype !== "float32" && dtype !== "float64") throw new ArgumentError(`Module.to: expected float32 or float64, got ${dtype}`);
+    if (dtype !== "float32" && dtype !== "float64")
+      throw new ArgumentError(`Module.to: expected float32 or float64, got ${dtype}`);
     for (const p of this.parameters()) {
       if (p.dtype !== dtype) {
         p.setData(p.data.astype(dtype));
@@ -126,8 +128,12 @@ export abstract class Module {
    * Loads values by name, casting into each parameter's dtype. With `strict` (default) every key must
    * match; all problems are reported together and nothing is loaded unless everything checks out.
    */
-  loadStateDict(sd: Record<string, NDArray | Tensor>, opts: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
-    if (sd === null || typeof sd !== "object") throw new ArgumentError("loadStateDict: expected an object of name -> NDArray");
+  loadStateDict(
+    sd: Record<string, NDArray | Tensor>,
+    opts: { strict?: boolean } = {},
+  ): { missing: string[]; unexpected: string[] } {
+    if (sd === null || typeof sd !== "object")
+      throw new ArgumentError("loadStateDict: expected an object of name -> NDArray");
     const strict = opts.strict ?? true;
     const params = new Map(this.namedParameters());
     const missing = [...params.keys()].filter((k) => !(k in sd));

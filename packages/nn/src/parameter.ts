@@ -16,7 +16,8 @@ export class Parameter extends Tensor {
     let values: NDArray;
     if (data instanceof Tensor) values = data.data;
     else if (data instanceof nd.NDArray) values = data;
-    else if (Array.isArray(data) || typeof data === "number") values = nd.array(data, { dtype: opts.dtype ?? "float32" });
+    else if (Array.isArray(data) || typeof data === "number")
+      values = nd.array(data, { dtype: opts.dtype ?? "float32" });
     else throw new ArgumentError(`Parameter: expected a Tensor, NDArray or nested array, got ${typeof data}`);
     if (opts.dtype && values.dtype !== opts.dtype) values = values.astype(opts.dtype);
     super(values, { requiresGrad: opts.requiresGrad ?? true });

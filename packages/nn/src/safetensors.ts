@@ -70,10 +70,7 @@ let hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 // TextEncoder/TextDecoder exist in browsers, Node, Deno and Bun, but are not in the ES2022 lib typings.
 interface Utf8Codec {
   TextEncoder: new () => { encode(s: string): Uint8Array };
-  TextDecoder: new (
-    label: string,
-    opts: { fatal: boolean; ignoreBOM: boolean },
-  ) => { decode(b: Uint8Array): string };
+  TextDecoder: new (label: string, opts: { fatal: boolean; ignoreBOM: boolean }) => { decode(b: Uint8Array): string };
 }
 const codec = globalThis as unknown as Utf8Codec;
 const utf8 = (s: string): Uint8Array => new codec.TextEncoder().encode(s);
@@ -107,10 +104,13 @@ export function serializeSafetensors(
     if (name === METADATA_KEY) {
       throw new SafetensorsError(`serializeSafetensors: "${METADATA_KEY}" is reserved and cannot name a tensor`);
     }
-    if (!isWellFormed(name)) throw new SafetensorsError(`serializeSafetensors: name ${JSON.stringify(name)} is not valid UTF-16`);
+    if (!isWellFormed(name))
+      throw new SafetensorsError(`serializeSafetensors: name ${JSON.stringify(name)} is not valid UTF-16`);
     const array = value instanceof Tensor ? value.data : value;
     if (!(array instanceof NDArray)) {
-      throw new SafetensorsError(`serializeSafetensors: "${name}" is ${describe(value)}; expected an NDArray or a Tensor`);
+      throw new SafetensorsError(
+        `serializeSafetensors: "${name}" is ${describe(value)}; expected an NDArray or a Tensor`,
+      );
     }
     const format = TO_FORMAT[array.dtype];
     return { name, key: utf8(name), array, format, rank: FORMAT_DTYPES[format].rank };
@@ -179,7 +179,9 @@ export function parseSafetensorsWithMetadata(bytes: Uint8Array): SafetensorsCont
     throw new SafetensorsError(`parseSafetensors: expected a Uint8Array, got ${describe(bytes)}`);
   }
   if (bytes.length < 8) {
-    throw new SafetensorsError(`parseSafetensors: file is ${bytes.length} bytes, too short for the 8-byte header length`);
+    throw new SafetensorsError(
+      `parseSafetensors: file is ${bytes.length} bytes, too short for the 8-byte header length`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = view.getUint32(0, true);
@@ -250,7 +252,12 @@ export function parseSafetensorsWithMetadata(bytes: Uint8Array): SafetensorsCont
 
   const tensors: Record<string, NDArray> = {};
   for (const info of infos) {
-    const array = decodeTensor(info.name, info.format, info.shape, bytes.subarray(dataStart + info.begin, dataStart + info.end));
+    const array = decodeTensor(
+      info.name,
+      info.format,
+      info.shape,
+      bytes.subarray(dataStart + info.begin, dataStart + info.end),
+    );
     Object.defineProperty(tensors, info.name, { value: array, enumerable: true, writable: true, configurable: true });
   }
   return { tensors, metadata };
@@ -333,7 +340,9 @@ function checkMetadata(op: string, raw: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (typeof v !== "string") {
-      throw new SafetensorsError(`${op}: "${METADATA_KEY}" value for ${JSON.stringify(k)} must be a string, got ${describe(v)}`);
+      throw new SafetensorsError(
+        `${op}: "${METADATA_KEY}" value for ${JSON.stringify(k)} must be a string, got ${describe(v)}`,
+      );
     }
     if (!isWellFormed(k) || !isWellFormed(v)) {
       throw new SafetensorsError(`${op}: "${METADATA_KEY}" entry ${JSON.stringify(k)} is not valid UTF-16`);
@@ -350,7 +359,9 @@ function checkTensorInfo(
 ): { name: string; format: FormatDType; shape: number[]; begin: number; end: number } {
   const where = `parseSafetensors: tensor ${JSON.stringify(name)}`;
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new SafetensorsError(`${where}: entry must be an object with dtype, shape and data_offsets, got ${describe(raw)}`);
+    throw new SafetensorsError(
+      `${where}: entry must be an object with dtype, shape and data_offsets, got ${describe(raw)}`,
+    );
   }
   const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
   if (typeof dtype !== "string" || !Object.hasOwn(FORMAT_DTYPES, dtype)) {
@@ -363,7 +374,9 @@ function checkTensorInfo(
     );
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new SafetensorsError(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw new SafetensorsError(
+      `${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`,
+    );
   }
   if (
     !Array.isArray(offsets) ||
@@ -381,20 +394,20 @@ function checkTensorInfo(
       `${where}: data_offsets [${begin},${end}] run past the ${dataLength}-byte data section (file truncated?)`,
     );
   }
-  // Count elements without overflow: any size above what the section holds is already wrong.
+  // Count bytes without losing precision: past 2^53 the entry is wrong anyway.
   const itemsize = FORMAT_DTYPES[format].size;
-  let numel = shape.includes(0) ? 0 : 1;
+  let nbytes = shape.includes(0) ? 0 : itemsize;
   for (const d of shape as number[]) {
-    if (numel === 0) break;
-    numel *= d;
-    if (numel * itemsize > dataLength) break;
+    nbytes *= d;
+    if (nbytes > Number.MAX_SAFE_INTEGER) break;
   }
-  if (numel * itemsize !== end - begin) {
+  if (nbytes !== end - begin) {
+    const needs = nbytes > Number.MAX_SAFE_INTEGER ? "more than 2^53" : String(nbytes);
     throw new SafetensorsError(
-      `${where}: shape ${fmtShape(shape as number[])} of ${format} needs ${numel * itemsize > dataLength ? `more than ${dataLength}` : numel * itemsize} bytes but data_offsets [${begin},${end}] hold ${end - begin}`,
+      `${where}: shape ${fmtShape(shape as number[])} of ${format} needs ${needs} bytes but data_offsets [${begin},${end}] hold ${end - begin}`,
     );
   }
-  return { name, format, shape: (shape as number[]).slice(), begin, end };
+  return { name, format, shape: (shape as number[]).map((d) => d + 0), begin, end }; // + 0 turns -0 into 0
 }
 
 function decodeTensor(name: string, format: FormatDType, shape: number[], raw: Uint8Array): NDArray {
@@ -438,8 +451,8 @@ function toLittleEndianBytes(array: NDArray): Uint8Array {
   return bytes;
 }
 
-/** Reverses the byte order of each `itemsize`-byte element in place (big-endian hosts). @internal */
-export function swapBytes(bytes: Uint8Array, itemsize: number): void {
+/** Reverses the byte order of each `itemsize`-byte element in place (big-endian hosts). */
+function swapBytes(bytes: Uint8Array, itemsize: number): void {
   if (itemsize === 1) return;
   for (let i = 0; i + itemsize <= bytes.length; i += itemsize) {
     for (let a = i, b = i + itemsize - 1; a < b; a++, b--) {
@@ -450,10 +463,17 @@ export function swapBytes(bytes: Uint8Array, itemsize: number): void {
   }
 }
 
-/** Overrides the detected byte order, so tests can run the big-endian path on any host. @internal */
-export function setHostLittleEndianForTesting(little: boolean | null): void {
-  hostLittleEndian = little ?? new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-}
+/**
+ * Test hooks, not public API: `swapBytes`, and `setHostLittleEndian` to run the big-endian path on any
+ * host (`null` restores the detected order).
+ * @internal
+ */
+export const _testing = {
+  swapBytes,
+  setHostLittleEndian(little: boolean | null): void {
+    hostLittleEndian = little ?? new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  },
+};
 
 function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;

@@ -19,14 +19,34 @@ import { expectClose, gen, refBinary, refOf, refSumToShape, refWhere } from "./h
 describe("broadcastShapes", () => {
   it.each([
     [[2, 3], [3], [2, 3]],
-    [[2, 3], [1, 3], [2, 3]],
-    [[2, 1], [1, 3], [2, 3]],
-    [[4, 1, 3], [5, 1], [4, 5, 3]],
+    [
+      [2, 3],
+      [1, 3],
+      [2, 3],
+    ],
+    [
+      [2, 1],
+      [1, 3],
+      [2, 3],
+    ],
+    [
+      [4, 1, 3],
+      [5, 1],
+      [4, 5, 3],
+    ],
     [[], [2, 3], [2, 3]],
     [[1], [], [1]],
     [[2, 0], [1], [2, 0]],
-    [[1, 0], [3, 1], [3, 0]],
-    [[8, 1, 6, 1], [7, 1, 5], [8, 7, 6, 5]],
+    [
+      [1, 0],
+      [3, 1],
+      [3, 0],
+    ],
+    [
+      [8, 1, 6, 1],
+      [7, 1, 5],
+      [8, 7, 6, 5],
+    ],
   ])("%j with %j -> %j", (a, b, out) => {
     expect(broadcastShapes("op", a, b)).toEqual(out);
     expect(broadcastShapes("op", b, a)).toEqual(out);
@@ -74,7 +94,11 @@ describe("elementwise broadcasting", () => {
     const b = gen([5, 1], "float64", 2);
     const out = mul(a, b);
     expect(out.shape).toEqual([4, 5, 3]);
-    expectClose(out, refBinary(refOf(a), refOf(b), (x, y) => x * y), { atol: 1e-12 });
+    expectClose(
+      out,
+      refBinary(refOf(a), refOf(b), (x, y) => x * y),
+      { atol: 1e-12 },
+    );
   });
 
   it("0-d arrays and numbers broadcast everywhere", () => {
@@ -127,14 +151,32 @@ describe("elementwise broadcasting", () => {
 
 describe("sumToShape undoes broadcasting", () => {
   it.each([
-    [[4, 3], [1, 3]],
+    [
+      [4, 3],
+      [1, 3],
+    ],
     [[4, 3], [3]],
-    [[4, 3], [4, 1]],
+    [
+      [4, 3],
+      [4, 1],
+    ],
     [[4, 3], []],
-    [[2, 4, 3], [4, 3]],
-    [[2, 4, 3], [2, 1, 3]],
-    [[2, 4, 3], [1, 1, 1]],
-    [[2, 4, 3], [2, 4, 3]],
+    [
+      [2, 4, 3],
+      [4, 3],
+    ],
+    [
+      [2, 4, 3],
+      [2, 1, 3],
+    ],
+    [
+      [2, 4, 3],
+      [1, 1, 1],
+    ],
+    [
+      [2, 4, 3],
+      [2, 4, 3],
+    ],
   ])("%j -> %j", (from, to) => {
     const x = gen(from, "float64", 11);
     const s = sumToShape(x, to);
@@ -151,7 +193,9 @@ describe("sumToShape undoes broadcasting", () => {
 
   it("rejects shapes that could not have broadcast", () => {
     expect(() => sumToShape(zeros([4, 3]), [2, 3])).toThrow(ShapeError);
-    expect(() => sumToShape(zeros([4, 3]), [2, 3])).toThrow(/^sumToShape: shape \[4,3\] does not broadcast from \[2,3\]/);
+    expect(() => sumToShape(zeros([4, 3]), [2, 3])).toThrow(
+      /^sumToShape: shape \[4,3\] does not broadcast from \[2,3\]/,
+    );
     expect(() => sumToShape(zeros([3]), [2, 3])).toThrow(/larger rank/);
   });
 });

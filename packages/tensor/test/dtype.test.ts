@@ -100,6 +100,8 @@ describe("number operands (torch's wrapped-number rule)", () => {
     expect(add(zeros([2], { dtype: "int32" }), array(1.5, { dtype: "float64" })).dtype).toBe("float64");
     expect(add(array([true]), array(5, { dtype: "int32" })).dtype).toBe("int32");
     expect(add(array([true]), array(5, { dtype: "int32" })).toArray()).toEqual([6]);
+    expect(add(array(5, { dtype: "int32" }), array([true, false])).dtype).toBe("int32");
+    expect(sub(array(5, { dtype: "int32" }), array([true, false])).toArray()).toEqual([4, 5]);
   });
 });
 

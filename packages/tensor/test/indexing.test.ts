@@ -124,7 +124,10 @@ describe("scatterAdd", () => {
     const x = gen([4, 6], "float64", 3);
     const idx = randint(0, 6, [4, 9], { rng: new Rng(4) });
     const y = gen([4, 9], "float64", 5);
-    expect(dot(gather(x, 1, idx), y)).toBeCloseTo(dot(x, scatterAdd(zeros([4, 6], { dtype: "float64" }), 1, idx, y)), 12);
+    expect(dot(gather(x, 1, idx), y)).toBeCloseTo(
+      dot(x, scatterAdd(zeros([4, 6], { dtype: "float64" }), 1, idx, y)),
+      12,
+    );
   });
 
   it("checks shapes and bounds", () => {
@@ -181,13 +184,18 @@ describe("indexSelect / indexAdd", () => {
     const x = gen([5, 3], "float64", 7);
     const idx = i32([4, 0, 4, 2]);
     const y = gen([4, 3], "float64", 8);
-    expect(dot(indexSelect(x, 0, idx), y)).toBeCloseTo(dot(x, indexAdd(zeros([5, 3], { dtype: "float64" }), 0, idx, y)), 12);
+    expect(dot(indexSelect(x, 0, idx), y)).toBeCloseTo(
+      dot(x, indexAdd(zeros([5, 3], { dtype: "float64" }), 0, idx, y)),
+      12,
+    );
   });
 
   it("checks index rank, dtype, bounds and src shape", () => {
     expect(() => indexSelect(zeros([3]), 0, i32([[0]]))).toThrow(ShapeError);
     expect(() => indexSelect(zeros([3]), 0, array([0]))).toThrow(DTypeError);
-    expect(() => indexSelect(zeros([3]), 0, i32([3]))).toThrow("indexSelect: index 3 is out of bounds for dim 0 with size 3");
+    expect(() => indexSelect(zeros([3]), 0, i32([3]))).toThrow(
+      "indexSelect: index 3 is out of bounds for dim 0 with size 3",
+    );
     expect(() => indexAdd(zeros([3, 2]), 0, i32([0]), ones([2, 2]))).toThrow(ShapeError);
     expect(() => indexAdd(zeros([3, 2]), 0, i32([0]), ones([2, 2]))).toThrow(
       "indexAdd: src [2,2] must have shape [1,2] for input [3,2] and 1 indices",

@@ -263,7 +263,9 @@ describe("mixed dtypes and edge sizes", () => {
 describe("errors", () => {
   it("names the shapes and the mismatched inner dims", () => {
     expect(() => matmul(zeros([2, 3]), zeros([4, 5]))).toThrow(ShapeError);
-    expect(() => matmul(zeros([2, 3]), zeros([4, 5]))).toThrow("matmul: shapes [2,3] and [4,5] are not aligned (3 != 4)");
+    expect(() => matmul(zeros([2, 3]), zeros([4, 5]))).toThrow(
+      "matmul: shapes [2,3] and [4,5] are not aligned (3 != 4)",
+    );
     expect(() => matmul(zeros([3]), zeros([4]))).toThrow("matmul: shapes [3] and [4] are not aligned (3 != 4)");
     expect(() => matmul(zeros([2, 2, 3]), zeros([2]))).toThrow(/not aligned \(3 != 2\)/);
   });

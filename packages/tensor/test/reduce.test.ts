@@ -16,19 +16,7 @@ import {
   variance,
   zeros,
 } from "../src/index.js";
-import {
-  expectClose,
-  gen,
-  refOf,
-  refReduce,
-  rargmax,
-  rlogsumexp,
-  rmax,
-  rmean,
-  rmin,
-  rsum,
-  rvar,
-} from "./helpers.js";
+import { expectClose, gen, rargmax, refOf, refReduce, rlogsumexp, rmax, rmean, rmin, rsum, rvar } from "./helpers.js";
 
 const x234 = () => arange(24).reshape(2, 3, 4);
 
@@ -66,7 +54,14 @@ describe("sum", () => {
   it("over several dims in any order, with keepdim", () => {
     const x = gen([3, 4, 5, 2], "float64", 1);
     const r = refOf(x);
-    for (const dims of [[0, 2], [1, 3], [3, 0, 1], [-1, -2], [0, 1], [2, 3]]) {
+    for (const dims of [
+      [0, 2],
+      [1, 3],
+      [3, 0, 1],
+      [-1, -2],
+      [0, 1],
+      [2, 3],
+    ]) {
       for (const keepdim of [false, true]) {
         expectClose(sum(x, dims, keepdim), refReduce(r, dims, keepdim, rsum), { atol: 1e-12 });
       }
@@ -233,7 +228,14 @@ describe("argmax / argmin", () => {
 
 describe("logsumexp", () => {
   it("is stable for 1e4 magnitudes", () => {
-    const x = array([[1e4, 1e4], [-1e4, -1e4], [1e4, 0]], { dtype: "float64" });
+    const x = array(
+      [
+        [1e4, 1e4],
+        [-1e4, -1e4],
+        [1e4, 0],
+      ],
+      { dtype: "float64" },
+    );
     const out = logsumexp(x, 1).toArray() as number[];
     expect(out[0]).toBeCloseTo(1e4 + Math.LN2, 10);
     expect(out[1]).toBeCloseTo(-1e4 + Math.LN2, 10);

@@ -32,7 +32,13 @@ describe("softmax", () => {
 
   it("-inf entries get probability 0; an all -inf row gives NaN like torch", () => {
     expect(softmax(array([-Infinity, 0, 0])).toArray()).toEqual([0, 0.5, 0.5]);
-    const out = softmax(array([[-Infinity, -Infinity], [0, -Infinity]]), 1).toArray() as number[][];
+    const out = softmax(
+      array([
+        [-Infinity, -Infinity],
+        [0, -Infinity],
+      ]),
+      1,
+    ).toArray() as number[][];
     expect(out[0]![0]).toBeNaN();
     expect(out[0]![1]).toBeNaN();
     expect(out[1]).toEqual([1, 0]);

@@ -14,4 +14,12 @@
 export * from "@typegrad/autograd";
 export * from "@typegrad/nn";
 export * as nd from "@typegrad/tensor";
-export { ArgumentError, type DType, DTypeError, IndexError, type NDArray, type NestedArray, ShapeError } from "@typegrad/tensor";
+export {
+  ArgumentError,
+  type DType,
+  DTypeError,
+  IndexError,
+  type NDArray,
+  type NestedArray,
+  ShapeError,
+} from "@typegrad/tensor";

@@ -1,6 +1,6 @@
 import { Tensor } from "@typegrad/autograd";
 import * as nd from "@typegrad/tensor";
-import { DTypeError, type DType, fmtShape, IndexError, type NDArray } from "@typegrad/tensor";
+import { type DType, DTypeError, fmtShape, IndexError, type NDArray } from "@typegrad/tensor";
 import * as init from "../init.js";
 import { Module } from "../module.js";
 import { Parameter } from "../parameter.js";
@@ -42,14 +42,18 @@ export class Embedding extends Module {
   forward(ids: Tensor | NDArray): Tensor {
     const idx = ids instanceof Tensor ? ids.data : ids;
     if (!(idx instanceof nd.NDArray) || idx.dtype !== "int32") {
-      throw new DTypeError(`Embedding: indices must be an int32 tensor, got ${idx instanceof nd.NDArray ? `${idx.dtype} of shape ${fmtShape(idx.shape)}` : typeof idx}`);
+      throw new DTypeError(
+        `Embedding: indices must be an int32 tensor, got ${idx instanceof nd.NDArray ? `${idx.dtype} of shape ${fmtShape(idx.shape)}` : typeof idx}`,
+      );
     }
     const flat = idx.reshape([-1]);
     const values = flat.toTypedArray();
     for (let i = 0; i < values.length; i++) {
       const v = values[i] as number;
       if (v < 0 || v >= this.numEmbeddings) {
-        throw new IndexError(`Embedding: index ${v} is out of range for ${this.numEmbeddings} embeddings (indices shape ${fmtShape(idx.shape)})`);
+        throw new IndexError(
+          `Embedding: index ${v} is out of range for ${this.numEmbeddings} embeddings (indices shape ${fmtShape(idx.shape)})`,
+        );
       }
     }
     let rows = this.weight.indexSelect(0, flat);

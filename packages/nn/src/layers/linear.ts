@@ -11,6 +11,7 @@ function checkSize(op: string, name: string, v: unknown): number {
   }
   return v;
 }
+
 export { checkSize };
 
 /**
@@ -46,7 +47,9 @@ export class Linear extends Module {
 
   forward(x: Tensor): Tensor {
     if (x.shape[x.ndim - 1] !== this.inFeatures) {
-      throw new ShapeError(`Linear: input of shape ${fmtShape(x.shape)} has last dim ${x.shape[x.ndim - 1]}, expected ${this.inFeatures}`);
+      throw new ShapeError(
+        `Linear: input of shape ${fmtShape(x.shape)} has last dim ${x.shape[x.ndim - 1]}, expected ${this.inFeatures}`,
+      );
     }
     const y = x.matmul(this.weight.T);
     return this.bias ? y.add(this.bias) : y;

@@ -20,14 +20,20 @@ export class LayerNorm extends Module {
   weight: Parameter | null;
   bias: Parameter | null;
 
-  constructor(normalizedShape: number | readonly number[], opts: { eps?: number; elementwiseAffine?: boolean; bias?: boolean; dtype?: DType } = {}) {
+  constructor(
+    normalizedShape: number | readonly number[],
+    opts: { eps?: number; elementwiseAffine?: boolean; bias?: boolean; dtype?: DType } = {},
+  ) {
     super();
     this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     if (this.normalizedShape.length === 0 || this.normalizedShape.some((d) => !Number.isInteger(d) || d <= 0)) {
-      throw new ArgumentError(`LayerNorm: normalizedShape must be positive integers, got ${JSON.stringify(normalizedShape)}`);
+      throw new ArgumentError(
+        `LayerNorm: normalizedShape must be positive integers, got ${JSON.stringify(normalizedShape)}`,
+      );
     }
     this.eps = opts.eps ?? 1e-5;
-    if (!(this.eps >= 0) || !Number.isFinite(this.eps)) throw new ArgumentError(`LayerNorm: eps must be a finite non-negative number, got ${this.eps}`);
+    if (!(this.eps >= 0) || !Number.isFinite(this.eps))
+      throw new ArgumentError(`LayerNorm: eps must be a finite non-negative number, got ${this.eps}`);
     const dtype = opts.dtype ?? "float32";
     const affine = opts.elementwiseAffine ?? true;
     this.weight = affine ? new Parameter(nd.ones(this.normalizedShape, { dtype })) : null;
@@ -38,7 +44,9 @@ export class LayerNorm extends Module {
     const k = this.normalizedShape.length;
     const tail = x.shape.slice(x.ndim - k);
     if (x.ndim < k || !nd.shapesEqual(tail, this.normalizedShape)) {
-      throw new ShapeError(`LayerNorm: input of shape ${fmtShape(x.shape)} does not end with normalizedShape ${fmtShape(this.normalizedShape)}`);
+      throw new ShapeError(
+        `LayerNorm: input of shape ${fmtShape(x.shape)} does not end with normalizedShape ${fmtShape(this.normalizedShape)}`,
+      );
     }
     const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
     const centered = x.sub(x.mean(dims, true));

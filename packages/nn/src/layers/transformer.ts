@@ -37,7 +37,9 @@ export class TransformerBlock extends Module {
     const dtype = opts.dtype ?? "float32";
     const dFF = opts.dFF ?? 4 * dModel;
     if (opts.activation && opts.activation !== "gelu" && opts.activation !== "relu") {
-      throw new ArgumentError(`TransformerBlock: activation must be "gelu" or "relu", got ${JSON.stringify(opts.activation)}`);
+      throw new ArgumentError(
+        `TransformerBlock: activation must be "gelu" or "relu", got ${JSON.stringify(opts.activation)}`,
+      );
     }
     this.ln1 = new LayerNorm(dModel, { dtype });
     this.attn = new MultiHeadAttention(dModel, numHeads, { dropout: opts.dropout ?? 0, dtype });
@@ -48,9 +50,11 @@ export class TransformerBlock extends Module {
     this.drop = new Dropout(opts.dropout ?? 0);
   }
 
-  forward(x: Tensor, opts: { isCausal?: boolean } = { isCausal: true }): Tensor {
+  /** Causal unless `isCausal: false` is given (an options object without the key keeps the default). */
+  forward(x: Tensor, opts: { isCausal?: boolean } = {}): Tensor {
     const h = this.ln1.forward(x);
-    const a = x.add(this.drop.forward(this.attn.forward(h, h, h, opts.isCausal ? { isCausal: true } : {})));
+    const causal = opts.isCausal ?? true;
+    const a = x.add(this.drop.forward(this.attn.forward(h, h, h, causal ? { isCausal: true } : {})));
     const m = this.fc2.forward((this.act.forward as (t: Tensor) => Tensor)(this.fc1.forward(this.ln2.forward(a))));
     return a.add(this.drop.forward(m));
   }
