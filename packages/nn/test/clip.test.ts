@@ -38,7 +38,7 @@ describe("clipGradNorm", () => {
     expect(ps.map((p) => p.grad)).toEqual(g);
   });
 
-  it("also leaves them when maxNorm equals the norm (the 1e-6 keeps the factor below... above 1)", () => {
+  it("scales by a hair below 1 when maxNorm equals the norm, like torch", () => {
     const ps = setup();
     // 13 / (13 + 1e-6) < 1, so torch scales by it, a hair below 1.
     clipGradNorm(ps, 13);

@@ -158,10 +158,10 @@ function binary(
   };
 }
 
-const likeOther = (x: NDArray, c: Ctx) => c.like(101);
+const likeOther = (_x: NDArray, c: Ctx) => c.like(101);
 const revOther = (x: NDArray, c: Ctx) => c.rev(x.shape.slice(), 102);
 const rowOther = (x: NDArray, c: Ctx) => c.vec(x.shape[x.ndim - 1] as number, 103);
-const posLike = (x: NDArray, c: Ctx) => c.like(104, true);
+const posLike = (_x: NDArray, c: Ctx) => c.like(104, true);
 const phi = (v: number): number => 0.5 * (1 + erf(v / Math.SQRT2));
 
 const ENTRIES: Entry[] = [
@@ -176,7 +176,7 @@ const ENTRIES: Entry[] = [
   unary("square", square, (v) => v * v),
   unary("tanh", tanh, Math.tanh),
   unary("sigmoid", sigmoid, (v) => 1 / (1 + Math.exp(-v))),
-  unary("relu", relu, (v) => (v > 0 ? v : 0)),
+  unary("relu", relu, (v) => Math.max(v, 0)),
   unary(
     "gelu",
     (x) => gelu(x),

@@ -104,6 +104,6 @@ export function clipGradValue(params: Tensor | Iterable<Tensor>, clipValue: numb
     throw new ArgumentError(`clipGradValue: invalid clipValue ${String(clipValue)}; expected a number >= 0`);
   }
   for (const g of gradsOf("clipGradValue", params)) {
-    mapInPlace(g, (x) => (x > clipValue ? clipValue : x < -clipValue ? -clipValue : x));
+    mapInPlace(g, (x) => Math.min(Math.max(x, -clipValue), clipValue));
   }
 }

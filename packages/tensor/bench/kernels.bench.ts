@@ -1,0 +1,124 @@
+/**
+ * Kernel throughput for @typegrad/tensor, measured with benchmark.js.
+ *
+ *   npx tsx packages/tensor/bench/kernels.bench.ts      (or: pnpm bench)
+ *
+ * Reports matmul in GFLOP/s (2·M·N·K flops per product), elementwise ops, sum and softmax in
+ * millions of elements per second. Total runtime stays well under a minute.
+ */
+import Benchmark from "benchmark";
+import { add, type DType, exp, matmul, type NDArray, Rng, randn, softmax, sum } from "../src/index.js";
+
+interface Case {
+  name: string;
+  /** Work per call, in `unit` (flops for matmul, elements otherwise). */
+  work: number;
+  unit: "GFLOP/s" | "M elem/s";
+  fn: () => unknown;
+  /** benchmark.js options: small for the slow cases so the whole run stays short. */
+  minSamples: number;
+  maxTime: number;
+}
+
+const rng = new Rng(0);
+const data = (shape: number[], dtype: DType = "float32"): NDArray => randn(shape, { rng, dtype });
+
+function matmulCase(n: number, dtype: DType, minSamples: number, maxTime: number): Case {
+  const a = data([n, n], dtype);
+  const b = data([n, n], dtype);
+  return {
+    name: `matmul ${n}x${n} ${dtype}`,
+    work: 2 * n * n * n,
+    unit: "GFLOP/s",
+    fn: () => matmul(a, b),
+    minSamples,
+    maxTime,
+  };
+}
+
+const M = 1 << 20; // 1,048,576 elements
+const x1m = data([M]);
+const y1m = data([M]);
+const mat = data([1024, 1024]);
+const row = data([1024]);
+const logits = data([4096, 1000]);
+
+const cases: Case[] = [
+  matmulCase(256, "float32", 5, 2),
+  matmulCase(256, "float64", 5, 2),
+  matmulCase(1024, "float32", 2, 2),
+  {
+    name: "add 1M float32 (contiguous)",
+    work: M,
+    unit: "M elem/s",
+    fn: () => add(x1m, y1m),
+    minSamples: 5,
+    maxTime: 1.5,
+  },
+  {
+    name: "add 1024x1024 + row (broadcast)",
+    work: M,
+    unit: "M elem/s",
+    fn: () => add(mat, row),
+    minSamples: 5,
+    maxTime: 1.5,
+  },
+  { name: "exp 1M float32", work: M, unit: "M elem/s", fn: () => exp(x1m), minSamples: 5, maxTime: 1.5 },
+  { name: "sum 1M float32", work: M, unit: "M elem/s", fn: () => sum(x1m), minSamples: 5, maxTime: 1.5 },
+  {
+    name: "softmax 4096x1000 (dim -1)",
+    work: 4096 * 1000,
+    unit: "M elem/s",
+    fn: () => softmax(logits, -1),
+    minSamples: 5,
+    maxTime: 2,
+  },
+];
+
+interface Row {
+  name: string;
+  ms: string;
+  rme: string;
+  samples: string;
+  throughput: string;
+}
+
+function run(c: Case): Row {
+  const bench = new Benchmark(c.name, c.fn, { minSamples: c.minSamples, maxTime: c.maxTime, initCount: 1 });
+  bench.run();
+  if (bench.error) throw bench.error;
+  const seconds = bench.stats.mean;
+  const perSecond = c.work / seconds;
+  const value = c.unit === "GFLOP/s" ? perSecond / 1e9 : perSecond / 1e6;
+  return {
+    name: c.name,
+    ms: (seconds * 1e3).toFixed(3),
+    rme: `±${bench.stats.rme.toFixed(1)}%`,
+    samples: String(bench.stats.sample.length),
+    throughput: `${value.toFixed(value < 10 ? 2 : 1)} ${c.unit}`,
+  };
+}
+
+function table(rows: Row[]): string {
+  const header: Row = { name: "kernel", ms: "mean ms", rme: "rme", samples: "samples", throughput: "throughput" };
+  const all = [header, ...rows];
+  const keys = Object.keys(header) as (keyof Row)[];
+  const width = Object.fromEntries(keys.map((k) => [k, Math.max(...all.map((r) => r[k].length))])) as Record<
+    keyof Row,
+    number
+  >;
+  const line = (r: Row) =>
+    `| ${keys.map((k) => (k === "name" ? r[k].padEnd(width[k]) : r[k].padStart(width[k]))).join(" | ")} |`;
+  const rule = `|${keys.map((k) => "-".repeat(width[k] + 2)).join("|")}|`;
+  return [line(header), rule, ...rows.map(line)].join("\n");
+}
+
+const started = performance.now();
+console.log(`@typegrad/tensor kernels — node ${process.version}, ${process.platform}/${process.arch}`);
+const rows: Row[] = [];
+for (const c of cases) {
+  rows.push(run(c));
+  process.stdout.write(".");
+}
+console.log(`\n\n${table(rows)}\n`);
+console.log(`total ${((performance.now() - started) / 1e3).toFixed(1)} s`);
