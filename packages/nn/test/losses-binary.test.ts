@@ -2,12 +2,7 @@ import { gradcheck, gradgradcheck, type Tensor } from "@typegrad/autograd";
 import * as nd from "@typegrad/tensor";
 import { ArgumentError, ShapeError } from "@typegrad/tensor";
 import { describe, expect, it } from "vitest";
-import {
-  BCELoss,
-  BCEWithLogitsLoss,
-  binaryCrossEntropy,
-  binaryCrossEntropyWithLogits,
-} from "../src/losses/index.js";
+import { BCELoss, BCEWithLogitsLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits } from "../src/losses/index.js";
 import {
   expectNumbers,
   expectValues,
@@ -107,8 +102,13 @@ describe("binaryCrossEntropy matches −w[y log p + (1 − y) log(1 − p)]", ()
   it("the weight itself gets gradient −[y log p + (1 − y) log(1 − p)], summed over its broadcast dims", () => {
     const w = f64([1.5, 0.2, 3], [3, 1]);
     const per = P.map((p, i) => -((Y[i] as number) * Math.log(p) + (1 - (Y[i] as number)) * Math.log(1 - p)));
-    expectNumbers(gradOf(binaryCrossEntropy(f64(P, SHAPE), f64(Y, SHAPE, false), { weight: w, reduction: "sum" }), w), sumTo(per, [3, 1]));
-    expect(gradcheck((a) => binaryCrossEntropy(f64(P, SHAPE, false), f64(Y, SHAPE, false), { weight: a }), [w])).toBe(true);
+    expectNumbers(
+      gradOf(binaryCrossEntropy(f64(P, SHAPE), f64(Y, SHAPE, false), { weight: w, reduction: "sum" }), w),
+      sumTo(per, [3, 1]),
+    );
+    expect(gradcheck((a) => binaryCrossEntropy(f64(P, SHAPE, false), f64(Y, SHAPE, false), { weight: a }), [w])).toBe(
+      true,
+    );
   });
 
   it("probabilities 0 and 1 give logs clamped at −100: finite values and torch's bounded gradient", () => {
@@ -131,7 +131,9 @@ describe("binaryCrossEntropy matches −w[y log p + (1 − y) log(1 − p)]", ()
 
   it("double backward works (gradgradcheck, interior probabilities)", () => {
     const weight = f64([0.5, 2, 1.25, 0.8], [4], false);
-    expect(gradgradcheck((a, b) => binaryCrossEntropy(a, b, { weight }), [f64(P, SHAPE), f64(Y_SOFT, SHAPE)])).toBe(true);
+    expect(gradgradcheck((a, b) => binaryCrossEntropy(a, b, { weight }), [f64(P, SHAPE), f64(Y_SOFT, SHAPE)])).toBe(
+      true,
+    );
   });
 });
 
@@ -220,9 +222,10 @@ describe("binaryCrossEntropyWithLogits matches −w[pw·y log σ(x) + (1 − y) 
 
   it("the gradient at x = 0 is σ(0) − y (not the 0 that abs/relu subgradients would give)", () => {
     const x = f64([0, 0, 0], [3]);
-    expectNumbers(gradOf(binaryCrossEntropyWithLogits(x, f64([1, 0, 0.25], [3], false), { reduction: "sum" }), x), [
-      -0.5, 0.5, 0.25,
-    ]);
+    expectNumbers(
+      gradOf(binaryCrossEntropyWithLogits(x, f64([1, 0, 0.25], [3], false), { reduction: "sum" }), x),
+      [-0.5, 0.5, 0.25],
+    );
     expect(gradcheck((a) => binaryCrossEntropyWithLogits(a, f64([1, 0, 0.25], [3], false)), [x])).toBe(true);
   });
 
@@ -230,7 +233,12 @@ describe("binaryCrossEntropyWithLogits matches −w[pw·y log σ(x) + (1 − y) 
     const x = f64(X, SHAPE);
     const y = f64(Y, SHAPE, false);
     const viaProbs = binaryCrossEntropy(x.sigmoid(), y, { reduction: "none" });
-    expectValues(binaryCrossEntropyWithLogits(x, y, { reduction: "none" }), Array.from(viaProbs.data.toTypedArray()), SHAPE, 1e-13);
+    expectValues(
+      binaryCrossEntropyWithLogits(x, y, { reduction: "none" }),
+      Array.from(viaProbs.data.toTypedArray()),
+      SHAPE,
+      1e-13,
+    );
   });
 
   it("float32 logits give float32 outputs", () => {
@@ -300,7 +308,9 @@ describe("binary Module forms", () => {
     expect(new BCEWithLogitsLoss({ weight, posWeight }).forward(x, y.data).item()).toBe(
       binaryCrossEntropyWithLogits(x, y, { weight, posWeight }).item(),
     );
-    expect(new BCEWithLogitsLoss({ posWeight }).forward(x, y).item()).not.toBe(new BCEWithLogitsLoss().forward(x, y).item());
+    expect(new BCEWithLogitsLoss({ posWeight }).forward(x, y).item()).not.toBe(
+      new BCEWithLogitsLoss().forward(x, y).item(),
+    );
     expect(() => new BCEWithLogitsLoss({ reduction: "batchmean" as Red })).toThrow(/^BCEWithLogitsLoss: reduction/);
     expect(() => new BCELoss({ delta: 1 } as never)).toThrow(/^BCELoss: unknown option "delta"/);
   });

@@ -243,7 +243,8 @@ describe("crossEntropy with class-index targets matches PyTorch's formula", () =
     const flat = crossEntropy(f64(btv, [b * t, v]), i32(tokens, [b * t]), { labelSmoothing: 0.1 });
     const bvt = new Array<number>(b * t * v);
     for (let i = 0; i < b; i++)
-      for (let j = 0; j < t; j++) for (let k = 0; k < v; k++) bvt[(i * v + k) * t + j] = btv[(i * t + j) * v + k] as number;
+      for (let j = 0; j < t; j++)
+        for (let k = 0; k < v; k++) bvt[(i * v + k) * t + j] = btv[(i * t + j) * v + k] as number;
     const ref = indexRef(bvt, [b, v, t], tokens, { labelSmoothing: 0.1, reduction: "mean" });
     expectValues(flat, ref.value, []);
     expectValues(crossEntropy(f64(bvt, [b, v, t]), i32(tokens, [b, t]), { labelSmoothing: 0.1 }), ref.value, []);
@@ -258,7 +259,11 @@ describe("crossEntropy with class-index targets matches PyTorch's formula", () =
       const loss = crossEntropy(x, y, { reduction: "none" });
       expectValues(loss, [0, 2e4, 2e4], [3], 0);
       // softmax − onehot, divided by N = 3: rows [0,0,0], [−1,1,0], [0,1,−1] / 3
-      expectNumbers(gradOf(crossEntropy(x, y), x), [0, 0, 0, -1 / 3, 1 / 3, 0, 0, 1 / 3, -1 / 3], x.dtype === "float64" ? 1e-15 : 1e-7);
+      expectNumbers(
+        gradOf(crossEntropy(x, y), x),
+        [0, 0, 0, -1 / 3, 1 / 3, 0, 0, 1 / 3, -1 / 3],
+        x.dtype === "float64" ? 1e-15 : 1e-7,
+      );
       // ε = 0.1: 0.9·nll + 0.1/3·(−Σ log p) with −Σ log p = 3e4 in every row.
       const smoothed = crossEntropy(x, y, { labelSmoothing: 0.1, reduction: "none" });
       expectValues(smoothed, [1e3, 0.9 * 2e4 + 1e3, 0.9 * 2e4 + 1e3], [3], x.dtype === "float64" ? 1e-15 : 1e-7);
@@ -386,7 +391,11 @@ describe("crossEntropy with class-probability targets", () => {
     });
     const x = f64(LOGITS_A, SHAPE_A, false);
     const viaIndex = crossEntropy(x, i32([1, 4, 2, 0], [4]), { reduction: "none" });
-    expectValues(crossEntropy(x, f64(onehot, SHAPE_A, false), { reduction: "none" }), Array.from(viaIndex.data.toTypedArray()), [4]);
+    expectValues(
+      crossEntropy(x, f64(onehot, SHAPE_A, false), { reduction: "none" }),
+      Array.from(viaIndex.data.toTypedArray()),
+      [4],
+    );
   });
 
   it("unbatched (C) logits with a (C) probability target", () => {
@@ -457,8 +466,12 @@ describe("classification losses reject bad input", () => {
       /^crossEntropy: a target of the logits' shape \[4,5\] holds class probabilities and must be float, got int32/,
     );
     expect(() => nllLoss(x, f64(new Array(20).fill(0.2), SHAPE_A, false))).toThrow(ShapeError);
-    expect(() => nllLoss(x, f64([1, 4, 0, 0], [4], false))).toThrow(/^nllLoss: class-index target must be int32, got float64/);
-    expect(() => crossEntropy(i32([1, 2], [1, 2]), i32([0], [1]))).toThrow(/^crossEntropy: logits must be float32 or float64/);
+    expect(() => nllLoss(x, f64([1, 4, 0, 0], [4], false))).toThrow(
+      /^nllLoss: class-index target must be int32, got float64/,
+    );
+    expect(() => crossEntropy(i32([1, 2], [1, 2]), i32([0], [1]))).toThrow(
+      /^crossEntropy: logits must be float32 or float64/,
+    );
   });
 
   it("wrong target and weight shapes throw ShapeErrors naming both shapes and what was expected", () => {
@@ -466,7 +479,9 @@ describe("classification losses reject bad input", () => {
     expect(() => crossEntropy(x, i32([1, 2, 3], [3]))).toThrow(
       /^crossEntropy: target shape \[3\] does not fit logits of shape \[4,5\]: expected int32 class indices of shape \[4\] or float class probabilities/,
     );
-    expect(() => crossEntropy(f64(LOGITS_B, SHAPE_B), i32([0, 1, 2, 0], [2, 2]))).toThrow(/expected int32 class indices of shape \[2,2,2\]/);
+    expect(() => crossEntropy(f64(LOGITS_B, SHAPE_B), i32([0, 1, 2, 0], [2, 2]))).toThrow(
+      /expected int32 class indices of shape \[2,2,2\]/,
+    );
     expect(() => crossEntropy(f64([1, 2], [2]), i32([0], [1]))).toThrow(/class indices of shape \[\]/);
     expect(() => crossEntropy(x, y, { weight: f64([1, 2, 3], [3], false) })).toThrow(
       /^crossEntropy: weight must have shape \[5\] \(one per class\), got \[3\]/,
@@ -477,7 +492,9 @@ describe("classification losses reject bad input", () => {
   it("labelSmoothing outside [0, 1], NaN, a bad ignoreIndex or reduction throw ArgumentErrors naming the option", () => {
     for (const labelSmoothing of [-0.1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => crossEntropy(x, y, { labelSmoothing })).toThrow(ArgumentError);
-      expect(() => crossEntropy(x, y, { labelSmoothing })).toThrow(/^crossEntropy: labelSmoothing must be a finite number in \[0, 1\]/);
+      expect(() => crossEntropy(x, y, { labelSmoothing })).toThrow(
+        /^crossEntropy: labelSmoothing must be a finite number in \[0, 1\]/,
+      );
     }
     expect(() => crossEntropy(x, y, { ignoreIndex: 1.5 })).toThrow(/^crossEntropy: ignoreIndex must be an integer/);
     expect(() => crossEntropy(x, y, { reduction: "batchmean" as Red })).toThrow(/^crossEntropy: reduction/);

@@ -112,7 +112,16 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
       `matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} are not aligned (${K} != ${K2})`,
     );
   }
-  const batch = broadcastShapes("matmul", A.shape.slice(0, -2), B.shape.slice(0, -2));
+  const batchA = A.shape.slice(0, -2);
+  const batchB = B.shape.slice(0, -2);
+  let batch: number[];
+  try {
+    batch = broadcastShapes("matmul", batchA, batchB);
+  } catch {
+    throw new ShapeError(
+      `matmul: batch dims of shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be broadcast (${fmtShape(batchA)} vs ${fmtShape(batchB)})`,
+    );
+  }
   const dtype: DType = promoteTypes(a.dtype, b.dtype);
   const work = dtype === "int32" ? "float64" : floatDType(dtype);
   const Ab = A.expand([...batch, M, K]);
