@@ -129,7 +129,8 @@ export async function runCharTransformer(opts: CharTransformerOptions): Promise<
     ],
     { lr: opts.lr, betas: [0.9, 0.99] },
   );
-  const schedule = tg.warmupCosine(opt, { warmupSteps: opts.warmup, totalSteps: opts.steps, etaMin: opts.lr / 10 });
+  const warmupSteps = Math.max(0, Math.min(opts.warmup, opts.steps - 1));
+  const schedule = tg.warmupCosine(opt, { warmupSteps, totalSteps: opts.steps, etaMin: opts.lr / 10 });
   const rng = new tg.Rng(opts.seed + 1);
   const losses: number[] = [];
   const bar = progress("char-transformer", opts.steps, { quiet: opts.quiet ?? false });

@@ -46,7 +46,7 @@ const logits = data([4096, 1000]);
 const cases: Case[] = [
   matmulCase(256, "float32", 5, 2),
   matmulCase(256, "float64", 5, 2),
-  matmulCase(1024, "float32", 2, 2),
+  matmulCase(1024, "float32", 3, 3),
   {
     name: "add 1M float32 (contiguous)",
     work: M,
