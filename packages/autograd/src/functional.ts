@@ -10,6 +10,9 @@ export interface GradOptions {
   createGraph?: boolean;
 }
 
+/** How many functional gradients are evaluating their function right now. */
+let nesting = 0;
+
 function prepare(args: readonly Tensor[], argnums: GradOptions["argnums"]): { inputs: Tensor[]; picks: number[] } {
   const picks = argnums === undefined ? args.map((_, i) => i) : typeof argnums === "number" ? [argnums] : [...argnums];
   const inputs = args.map((a, i) => {
@@ -40,10 +43,18 @@ function scalarOf(out: unknown): Tensor {
 export function valueAndGrad(f: (...args: Tensor[]) => Tensor, opts: GradOptions = {}) {
   return (...args: Tensor[]): [Tensor, Tensor[]] => {
     const { inputs, picks } = prepare(args, opts.argnums);
-    const out = scalarOf(f(...inputs));
+    // Inside an outer grad(), this gradient must itself be differentiable (grad(grad(f)) works like JAX).
+    const createGraph = opts.createGraph ?? nesting > 0;
+    nesting++;
+    let out: Tensor;
+    try {
+      out = scalarOf(f(...inputs));
+    } finally {
+      nesting--;
+    }
     const wanted = picks.map((i) => inputs[i]!);
     const grads = out.requiresGrad
-      ? (backward(out, undefined, { inputs: wanted, createGraph: opts.createGraph ?? false }) ?? [])
+      ? (backward(out, undefined, { inputs: wanted, createGraph }) ?? [])
       : wanted.map(() => null);
     return [out, wanted.map((t, k) => grads[k] ?? new Tensor(nd.zeros(t.shape, { dtype: t.dtype })))];
   };

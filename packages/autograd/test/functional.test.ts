@@ -148,3 +148,12 @@ describe("createGraph in functional form", () => {
     ]);
   });
 });
+
+describe("nested functional gradients", () => {
+  it("grad(grad(f)) gives the second derivative without asking for createGraph", () => {
+    const f = (x: Tensor) => x.pow(3).sum();
+    const d2 = grad((x: Tensor) => grad(f)(x)[0]!.sum());
+    const x = tensor([2, -1], { dtype: "float64" });
+    expect(d2(x)[0]!.toArray()).toEqual([12, -6]);
+  });
+});

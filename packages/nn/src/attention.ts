@@ -134,9 +134,14 @@ export class MultiHeadAttention extends Module {
     this.kProj = new Linear(opts.kdim ?? embedDim, embedDim, { bias, dtype });
     this.vProj = new Linear(opts.vdim ?? embedDim, embedDim, { bias, dtype });
     this.outProj = new Linear(embedDim, embedDim, { bias, dtype });
-    // torch: xavier-uniform input projections, zero biases.
+    // torch: xavier-uniform input projections, zero biases. With equal dims torch packs q, k, v into
+    // one (3E, E) matrix, so the bound is √(6/(E + 3E)); with kdim/vdim it inits each separately.
+    const packed = (opts.kdim ?? embedDim) === embedDim && (opts.vdim ?? embedDim) === embedDim;
     for (const p of [this.qProj, this.kProj, this.vProj]) {
-      init.xavierUniform(p.weight);
+      if (packed) {
+        const bound = Math.sqrt(6 / (4 * embedDim));
+        init.uniform(p.weight, -bound, bound);
+      } else init.xavierUniform(p.weight);
       if (p.bias) init.zeros(p.bias);
     }
     if (this.outProj.bias) init.zeros(this.outProj.bias);

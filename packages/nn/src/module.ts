@@ -61,15 +61,19 @@ export abstract class Module {
     return out;
   }
 
-  /** Every parameter with its dotted name; a parameter shared by two modules appears once. */
-  namedParameters(prefix = ""): [string, Parameter][] {
+  /**
+   * Every parameter with its dotted name. A parameter shared by two modules (tied weights) appears
+   * once unless `removeDuplicate` is false (stateDict lists it under every name, like torch).
+   */
+  namedParameters(prefix = "", opts: { removeDuplicate?: boolean } = {}): [string, Parameter][] {
+    const dedupe = opts.removeDuplicate ?? true;
     const seen = new Set<Parameter>();
     const out: [string, Parameter][] = [];
     const walk = (m: Module, pre: string): void => {
       for (const [name, v] of m.entries()) {
         const full = pre ? `${pre}.${name}` : name;
         if (v instanceof Parameter) {
-          if (!seen.has(v)) {
+          if (!dedupe || !seen.has(v)) {
             seen.add(v);
             out.push([full, v]);
           }
@@ -120,7 +124,7 @@ export abstract class Module {
   /** Copies of every parameter's values by dotted name. */
   stateDict(): Record<string, NDArray> {
     const out: Record<string, NDArray> = {};
-    for (const [name, p] of this.namedParameters()) out[name] = p.data.clone();
+    for (const [name, p] of this.namedParameters("", { removeDuplicate: false })) out[name] = p.data.clone();
     return out;
   }
 
@@ -135,7 +139,7 @@ export abstract class Module {
     if (sd === null || typeof sd !== "object")
       throw new ArgumentError("loadStateDict: expected an object of name -> NDArray");
     const strict = opts.strict ?? true;
-    const params = new Map(this.namedParameters());
+    const params = new Map(this.namedParameters("", { removeDuplicate: false }));
     const missing = [...params.keys()].filter((k) => !(k in sd));
     const unexpected = Object.keys(sd).filter((k) => !params.has(k));
     const mismatched: string[] = [];

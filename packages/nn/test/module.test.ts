@@ -372,3 +372,24 @@ describe("Module.to", () => {
     expect(() => new Mlp().to("int32")).toThrow(/float32 or float64/);
   });
 });
+
+describe("tied parameters in state dicts", () => {
+  it("stateDict lists a tied parameter under every name, like torch, and loads back", () => {
+    class Tied extends Module {
+      a = new Linear(3, 3);
+      b = new Linear(3, 3);
+      constructor() {
+        super();
+        this.b.weight = this.a.weight;
+      }
+      forward(x: Tensor): Tensor {
+        return this.b.forward(this.a.forward(x));
+      }
+    }
+    const m = new Tied();
+    expect(m.namedParameters().map(([n]) => n)).toEqual(["a.weight", "a.bias", "b.bias"]);
+    const sd = m.stateDict();
+    expect(Object.keys(sd)).toEqual(["a.weight", "a.bias", "b.weight", "b.bias"]);
+    expect(() => new Tied().loadStateDict(sd)).not.toThrow();
+  });
+});
