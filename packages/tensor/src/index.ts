@@ -18,8 +18,18 @@ export {
 export { ArgumentError, DTypeError, fmtShape, IndexError, ShapeError } from "./errors.js";
 export { formatNDArray, printOptions } from "./format.js";
 export * from "./kernels/elementwise.js";
+export { exp as fastExp, tanh as fastTanh } from "./kernels/fastmath.js";
+export { setCodegenEnabled } from "./kernels/loops.js";
 export { cat, gather, indexAdd, indexSelect, scatterAdd, stack } from "./kernels/indexing.js";
-export { gemm, matmul } from "./kernels/matmul.js";
+export {
+  gemm,
+  getMatmulBackend,
+  type MatmulBackend,
+  matmul,
+  setMatmulBackend,
+  WASM_MIN_WORK,
+  wasmSimdSupported,
+} from "./kernels/matmul.js";
 export {
   argmax,
   argmin,

@@ -1,9 +1,9 @@
 import { allocate, castScalar, type DType, floatDType, isFloat, promoteTypes, type TypedArray } from "../dtype.js";
 import { ArgumentError, DTypeError, fmtShape } from "../errors.js";
 import { NDArray } from "../ndarray.js";
-import { broadcastAll, broadcastShapes, shapesEqual } from "../shape.js";
+import { broadcastAll, broadcastShapes, shapeSize, shapesEqual } from "../shape.js";
 import { stridedOffsets } from "../strided.js";
-import { erf, normalCdf, normalPdf } from "./special.js";
+import { type BinaryFn, binaryLoop, HELPERS, type Rows, type UnaryFn, unaryLoop } from "./loops.js";
 
 /** An NDArray or a JS number/boolean standing for a 0-d array. */
 export type ArrayLike = NDArray | number | boolean;
@@ -45,97 +45,106 @@ export function resultType(a: ArrayLike, b: ArrayLike): DType {
   return promoteTypes(asArray(a).dtype, asArray(b).dtype);
 }
 
-/** Applies `fn` to every element; the output is a new contiguous array of `outDtype`. */
-export function mapUnary(x: NDArray, fn: (v: number) => number, outDtype: DType = x.dtype): NDArray {
-  const n = x.size;
-  const out = allocate(outDtype, n);
-  const src = x.data;
-  if (x.isContiguous()) {
-    const o = x.offset;
-    for (let i = 0; i < n; i++) out[i] = fn(src[o + i] as number);
-  } else {
-    const offs = stridedOffsets(x.shape, x.strides, x.offset);
-    for (let i = 0; i < n; i++) out[i] = fn(src[offs[i] as number] as number);
+/**
+ * Merges adjacent dims that every operand walks contiguously, then lays each operand out as rows of
+ * the last merged dim: the outer index math runs once per row, the inner loop is a plain stride.
+ */
+function layout(shape: readonly number[], operands: readonly NDArray[]): { inner: number; rows: Rows[] } {
+  const views = operands.map((x) => (shapesEqual(x.shape, shape) ? x : x.expand(shape)));
+  const dims: number[] = [];
+  const strides: number[][] = views.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d] as number;
+    if (size === 1) continue;
+    const last = dims.length - 1;
+    if (last >= 0 && views.every((v, i) => (strides[i]![last] as number) === (v.strides[d] as number) * size)) {
+      dims[last] = (dims[last] as number) * size;
+      views.forEach((v, i) => {
+        strides[i]![last] = v.strides[d] as number;
+      });
+    } else {
+      dims.push(size);
+      views.forEach((v, i) => strides[i]!.push(v.strides[d] as number));
+    }
   }
-  return new NDArray(out, x.shape);
-}
-
-/** Outer-row offsets and inner strides of an operand viewed at the broadcast output shape. */
-function rowLayout(x: NDArray, shape: readonly number[]): { rows: Int32Array; step: number } {
-  const v = x.expand(shape);
-  const nd = shape.length;
-  if (nd === 0) return { rows: Int32Array.of(v.offset), step: 0 };
+  if (dims.length === 0) return { inner: 1, rows: views.map((v) => ({ rows: [v.offset], step: 0 })) };
+  const outer = dims.slice(0, -1);
   return {
-    rows: stridedOffsets(shape.slice(0, nd - 1), v.strides.slice(0, nd - 1), v.offset),
-    step: v.strides[nd - 1] as number,
+    inner: dims[dims.length - 1] as number,
+    rows: views.map((v, i) => {
+      const st = strides[i]!;
+      return {
+        rows: outer.length === 0 ? [v.offset] : stridedOffsets(outer, st.slice(0, -1), v.offset),
+        step: st[st.length - 1] as number,
+      };
+    }),
   };
 }
 
 /**
- * Applies `fn` elementwise over two broadcast operands into a new contiguous array.
- * Fast paths: equal contiguous shapes, and a scalar operand; otherwise rows of the last dim.
+ * Applies a unary op to every element into a new contiguous array of `outDtype`. `p0`/`p1` are
+ * scalar parameters the op may read (clamp bounds, softplus beta).
  */
-export function mapBinary(
-  op: string,
-  a: ArrayLike,
-  b: ArrayLike,
-  f: (x: number, y: number) => number,
-  outDtype?: DType,
-): NDArray {
+export function mapUnary(x: NDArray, fn: UnaryFn, outDtype: DType = x.dtype, p0 = 0, p1 = 0): NDArray {
+  const n = x.size;
+  const out = allocate(outDtype, n);
+  if (n > 0) {
+    const loop = unaryLoop(fn, outDtype === "bool");
+    if (x.isContiguous()) loop(out, x.data, [x.offset], 1, n, p0, p1, HELPERS);
+    else {
+      const { inner, rows } = layout(x.shape, [x]);
+      loop(out, x.data, rows[0]!.rows, rows[0]!.step, inner, p0, p1, HELPERS);
+    }
+  }
+  return new NDArray(out, x.shape);
+}
+
+/**
+ * Applies a binary op elementwise over two broadcast operands into a new contiguous array.
+ * A bool result stores 0/1 only (true + true is true, like torch).
+ */
+export function mapBinary(op: string, a: ArrayLike, b: ArrayLike, fn: BinaryFn, outDtype?: DType): NDArray {
   const dtype = outDtype ?? resultType(a, b);
-  // A bool result stores 0/1 only (true + true is true, like torch), never the raw sum.
-  const fn = dtype === "bool" ? (x: number, y: number) => (f(x, y) ? 1 : 0) : f;
   const A = asArray(a, b instanceof NDArray ? b.dtype : undefined);
   const B = asArray(b, A.dtype);
   const shape = shapesEqual(A.shape, B.shape) ? A.shape.slice() : broadcastShapes(op, A.shape, B.shape);
-  const n = shape.reduce((p, d) => p * d, 1);
+  const n = shapeSize(shape);
   const out = allocate(dtype, n);
-  const da = A.data;
-  const db = B.data;
-  const aFull = A.size === n && A.isContiguous();
-  const bFull = B.size === n && B.isContiguous();
-  if (aFull && bFull) {
-    const oa = A.offset;
-    const ob = B.offset;
-    for (let i = 0; i < n; i++) out[i] = fn(da[oa + i] as number, db[ob + i] as number);
-  } else if (aFull && B.size === 1) {
-    const oa = A.offset;
-    const y = B.item();
-    for (let i = 0; i < n; i++) out[i] = fn(da[oa + i] as number, y);
-  } else if (bFull && A.size === 1) {
-    const ob = B.offset;
-    const x = A.item();
-    for (let i = 0; i < n; i++) out[i] = fn(x, db[ob + i] as number);
-  } else if (n > 0) {
-    const la = rowLayout(A, shape);
-    const lb = rowLayout(B, shape);
-    const inner = shape.length ? (shape[shape.length - 1] as number) : 1;
-    const sa = la.step;
-    const sb = lb.step;
-    let k = 0;
-    for (let r = 0; r < la.rows.length; r++) {
-      let pa = la.rows[r] as number;
-      let pb = lb.rows[r] as number;
-      for (let j = 0; j < inner; j++, pa += sa, pb += sb) out[k++] = fn(da[pa] as number, db[pb] as number);
-    }
+  if (n === 0) return new NDArray(out, shape);
+  const loop = binaryLoop(fn, dtype === "bool");
+  const flatA = A.size === n && A.isContiguous();
+  const flatB = B.size === n && B.isContiguous();
+  if ((flatA || A.size === 1) && (flatB || B.size === 1)) {
+    // One row over everything; a single-element operand is read with step 0.
+    const oa = A.size === 1 && !flatA ? firstOffset(A) : A.offset;
+    const ob = B.size === 1 && !flatB ? firstOffset(B) : B.offset;
+    loop(out, A.data, [oa], flatA ? 1 : 0, B.data, [ob], flatB ? 1 : 0, n, HELPERS);
+  } else {
+    const { inner, rows } = layout(shape, [A, B]);
+    loop(out, A.data, rows[0]!.rows, rows[0]!.step, B.data, rows[1]!.rows, rows[1]!.step, inner, HELPERS);
   }
   return new NDArray(out, shape);
 }
 
-const unary =
-  (fn: (v: number) => number, floatOut = true) =>
+/** Memory offset of the only element of a one-element array. */
+function firstOffset(x: NDArray): number {
+  return x.offset;
+}
+
+const floatUnary =
+  (f64: UnaryFn, f32: UnaryFn = f64) =>
   (x: NDArray): NDArray =>
-    mapUnary(x, fn, floatOut ? floatDType(x.dtype) : x.dtype);
+    mapUnary(x, x.dtype === "float64" ? f64 : f32, floatDType(x.dtype));
 
 const binary =
-  (op: string, fn: (x: number, y: number) => number, float = false) =>
+  (op: string, fn: BinaryFn, float = false) =>
   (a: ArrayLike, b: ArrayLike): NDArray =>
     mapBinary(op, a, b, fn, float ? floatDType(resultType(a, b)) : undefined);
 
 const compare =
-  (op: string, fn: (x: number, y: number) => boolean) =>
+  (op: string, fn: BinaryFn) =>
   (a: ArrayLike, b: ArrayLike): NDArray =>
-    mapBinary(op, a, b, (x, y) => (fn(x, y) ? 1 : 0), "bool");
+    mapBinary(op, a, b, fn, "bool");
 
 // ---- binary arithmetic (broadcasting, torch dtype promotion) ----
 /** `a + b` with broadcasting. @example `add(array([1, 2]), 1).toArray(); // [2, 3]` */
@@ -153,7 +162,7 @@ export const maximum = binary("maximum", (x, y) => (x !== x || y !== y ? Number.
 /** Elementwise minimum (NaN propagates). */
 export const minimum = binary("minimum", (x, y) => (x !== x || y !== y ? Number.NaN : x < y ? x : y));
 /** `atan2(a, b)`. */
-export const atan2 = binary("atan2", Math.atan2, true);
+export const atan2 = binary("atan2", (x, y) => Math.atan2(x, y), true);
 
 // ---- comparisons (bool results) ----
 /** `a == b` as bool. */
@@ -177,68 +186,75 @@ export const logicalOr = compare("logicalOr", (x, y) => x !== 0 || y !== 0);
 /** `-x`. */
 export const neg = (x: NDArray): NDArray => mapUnary(x, (v) => -v, x.dtype === "bool" ? "int32" : x.dtype);
 /** `|x|`. */
-export const abs = (x: NDArray): NDArray => mapUnary(x, Math.abs);
+export const abs = (x: NDArray): NDArray => mapUnary(x, (v) => Math.abs(v));
 /** Sign: -1, 0 or 1 (NaN stays NaN). */
-export const sign = (x: NDArray): NDArray => mapUnary(x, Math.sign, x.dtype === "bool" ? "int32" : x.dtype);
+export const sign = (x: NDArray): NDArray => mapUnary(x, (v) => Math.sign(v), x.dtype === "bool" ? "int32" : x.dtype);
 /** `e^x`. */
-export const exp = unary(Math.exp);
+export const exp = floatUnary(
+  (v, _p0, _p1, M) => M.exp(v),
+  (v, _p0, _p1, M) => M.exp32(v),
+);
 /** Natural log. */
-export const log = unary(Math.log);
+export const log = floatUnary((v) => Math.log(v));
 /** `log(1 + x)`, exact near 0. */
-export const log1p = unary(Math.log1p);
+export const log1p = floatUnary((v) => Math.log1p(v));
 /** `e^x - 1`, exact near 0. */
-export const expm1 = unary(Math.expm1);
+export const expm1 = floatUnary((v) => Math.expm1(v));
 /** Square root. */
-export const sqrt = unary(Math.sqrt);
+export const sqrt = floatUnary((v) => Math.sqrt(v));
 /** `1 / sqrt(x)`. */
-export const rsqrt = unary((v) => 1 / Math.sqrt(v));
+export const rsqrt = floatUnary((v) => 1 / Math.sqrt(v));
 /** `1 / x`. */
-export const reciprocal = unary((v) => 1 / v);
+export const reciprocal = floatUnary((v) => 1 / v);
 /** `x²`. */
 export const square = (x: NDArray): NDArray => mapUnary(x, (v) => v * v, x.dtype === "bool" ? "int32" : x.dtype);
-export const sin = unary(Math.sin);
-export const cos = unary(Math.cos);
-export const tanh = unary(Math.tanh);
-export const floor = (x: NDArray): NDArray => mapUnary(x, Math.floor);
-export const ceil = (x: NDArray): NDArray => mapUnary(x, Math.ceil);
+export const sin = floatUnary((v) => Math.sin(v));
+export const cos = floatUnary((v) => Math.cos(v));
+export const tanh = floatUnary(
+  (v, _p0, _p1, M) => M.tanh(v),
+  (v, _p0, _p1, M) => M.tanh32(v),
+);
+export const floor = (x: NDArray): NDArray => mapUnary(x, (v) => Math.floor(v));
+export const ceil = (x: NDArray): NDArray => mapUnary(x, (v) => Math.ceil(v));
 /** Round half to even, like torch.round. */
 export const round = (x: NDArray): NDArray =>
-  mapUnary(x, (v) => {
-    const r = Math.round(v);
-    return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-  });
+  mapUnary(x, (v) => (Math.abs(v % 1) === 0.5 && Math.round(v) % 2 !== 0 ? Math.round(v) - 1 : Math.round(v)));
 /** Logistic sigmoid `1 / (1 + e^-x)`, stable for large |x|. */
-export const sigmoid = unary((v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))));
+export const sigmoid = floatUnary(
+  (v, _p0, _p1, M) => M.sigmoid(v),
+  (v, _p0, _p1, M) => M.sigmoid32(v),
+);
 /** `max(x, 0)` (keeps the dtype; NaN propagates). */
 export const relu = (x: NDArray): NDArray => mapUnary(x, (v) => (v > 0 || v !== v ? v : 0));
 /** Exact GELU `x·Φ(x)` (torch's default), or the tanh approximation. */
 export function gelu(x: NDArray, approximate: "none" | "tanh" = "none"): NDArray {
   if (approximate === "tanh") {
-    const c = Math.sqrt(2 / Math.PI);
-    return mapUnary(x, (v) => 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v * v * v))), floatDType(x.dtype));
+    return mapUnary(x, (v, _p0, _p1, M) => 0.5 * v * (1 + M.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))), floatDType(x.dtype));
   }
-  return mapUnary(x, (v) => v * normalCdf(v), floatDType(x.dtype));
+  return mapUnary(x, (v, _p0, _p1, M) => v * M.normalCdf(v), floatDType(x.dtype));
 }
 /** Derivative of exact GELU: Φ(x) + x·φ(x). */
-export const geluGrad = unary((v) => normalCdf(v) + v * normalPdf(v));
+export const geluGrad = floatUnary((v, _p0, _p1, M) => M.normalCdf(v) + v * M.normalPdf(v));
 /** SiLU / swish `x·sigmoid(x)`. */
-export const silu = unary((v) => v / (1 + Math.exp(-v)));
+export const silu = floatUnary((v, _p0, _p1, M) => v * M.sigmoid(v));
 /** Softplus `log(1 + e^{βx})/β`, linear above `threshold` like torch. */
 export function softplus(x: NDArray, beta = 1, threshold = 20): NDArray {
   return mapUnary(
     x,
-    (v) => (v * beta > threshold ? v : Math.max(v * beta, 0) / beta + Math.log1p(Math.exp(-Math.abs(v * beta))) / beta),
+    (v, b, t, M) => (v * b > t ? v : Math.max(v * b, 0) / b + Math.log1p(M.exp(-Math.abs(v * b))) / b),
     floatDType(x.dtype),
+    beta,
+    threshold,
   );
 }
 /** erf. */
-export const erfArray = unary(erf);
+export const erfArray = floatUnary((v, _p0, _p1, M) => M.erf(v));
 /** `x` is NaN, as bool. */
-export const isnan = (x: NDArray): NDArray => mapUnary(x, (v) => (v !== v ? 1 : 0), "bool");
+export const isnan = (x: NDArray): NDArray => mapUnary(x, (v) => v !== v, "bool");
 /** `x` is finite, as bool. */
-export const isfinite = (x: NDArray): NDArray => mapUnary(x, (v) => (Number.isFinite(v) ? 1 : 0), "bool");
+export const isfinite = (x: NDArray): NDArray => mapUnary(x, (v) => Number.isFinite(v), "bool");
 /** Logical not, as bool. */
-export const logicalNot = (x: NDArray): NDArray => mapUnary(x, (v) => (v === 0 ? 1 : 0), "bool");
+export const logicalNot = (x: NDArray): NDArray => mapUnary(x, (v) => v === 0, "bool");
 
 /**
  * Clamps into [min, max] (either bound may be omitted). NaN stays NaN.
@@ -256,7 +272,7 @@ export function clamp(x: NDArray, min?: number, max?: number): NDArray {
   // Non-integer bounds promote integer input to float32 (torch's result_type of x and the bounds).
   const fractional = [min, max].some((b) => b !== undefined && !Number.isInteger(b));
   const dtype = !isFloat(x.dtype) && fractional ? "float32" : x.dtype === "bool" ? "int32" : x.dtype;
-  return mapUnary(x, (v) => (v < lo ? lo : v > hi ? hi : v), dtype);
+  return mapUnary(x, (v, l, h) => (v < l ? l : v > h ? h : v), dtype, lo, hi);
 }
 
 /**
