@@ -49,6 +49,24 @@ export function topoOrder(root: Tensor): Tensor[] {
   return post.reverse();
 }
 
+/**
+ * Adds `g` into `t.grad`. Without createGraph this is in place when `t.grad` is a plain contiguous
+ * buffer (torch's behaviour), and a new gradient is stored without a copy when this pass produced it
+ * for `t` alone; otherwise it is copied, so no two `.grad`s ever share storage.
+ */
+function storeGrad(t: Tensor, g: Tensor, exclusive: boolean, createGraph: boolean): void {
+  if (createGraph) {
+    t.grad = t.grad ? t.grad.add(g) : g.clone();
+    return;
+  }
+  const prev = t.grad;
+  if (prev && !prev.requiresGrad && prev.dtype === g.dtype && prev.data.isContiguous() && shapesEqual(prev.shape, g.shape)) {
+    nd.addInPlace(prev.data, g.data);
+    prev.bumpVersion();
+  } else if (prev) t.grad = new Tensor(nd.add(prev.data, g.data));
+  else t.grad = new Tensor(exclusive && g.data.isContiguous() ? g.data : g.data.clone());
+}
+
 function accumulate(prev: Tensor | undefined, g: Tensor): Tensor {
   return prev ? prev.add(g) : g;
 }
@@ -105,18 +123,25 @@ function walk(root: Tensor, seed: Tensor, opts: BackwardOptions): (Tensor | null
   grads.set(root, seed);
   const wanted = opts.inputs ? new Set(opts.inputs) : null;
   const captured = new Map<Tensor, Tensor>();
+  // How often each gradient buffer was handed to an input. A leaf may keep a buffer only it received;
+  // a shared one (the same g passed to two inputs, views of it, the caller's seed) is copied first.
+  const deliveries = new Map<nd.TypedArray, number>();
+  deliveries.set(seed.data.data, 2);
   for (const t of order) {
     let g = grads.get(t);
     if (g === undefined) continue;
     grads.delete(t);
-    if (t.hooks.length) g = runHooks(t, g);
+    let hooked = false;
+    if (t.hooks.length) {
+      const before = g;
+      g = runHooks(t, g);
+      hooked = g !== before;
+    }
     if (wanted) {
       if (wanted.has(t)) captured.set(t, g);
     } else if (t.isLeaf || t.retainsGrad) {
-      // The stored gradient is always a fresh buffer, never shared with another leaf or the caller's
-      // seed (so in-place changes to one .grad cannot leak); with createGraph the copy is recorded.
-      if (opts.createGraph) t.grad = t.grad ? t.grad.add(g) : g.clone();
-      else t.grad = new Tensor(t.grad ? nd.add(t.grad.data, g.data) : g.data.clone());
+      const exclusive = t.isLeaf && !hooked && (deliveries.get(g.data.data) ?? 0) <= 1;
+      storeGrad(t, g, exclusive, opts.createGraph ?? false);
     }
     const node = t.gradFn;
     if (!node) continue;
@@ -133,6 +158,8 @@ function walk(root: Tensor, seed: Tensor, opts: BackwardOptions): (Tensor | null
         );
       }
       if (gi.dtype !== input.dtype) gi = gi.to(input.dtype);
+      const buffer = gi.data.data;
+      deliveries.set(buffer, (deliveries.get(buffer) ?? 0) + 1);
       grads.set(input, accumulate(grads.get(input), gi));
     }
     if (!opts.retainGraph && !opts.createGraph) node.release();

@@ -69,3 +69,39 @@ describe("generated loops and their no-codegen fallback agree", () => {
     }
   });
 });
+
+describe("erf and erfc fast paths agree with the slow references", () => {
+  it("erfc(z) = e^{-z²}·erfcx(z) to 1e-13 relative over [0.5, 27]", async () => {
+    const { erfc, erfcxReference } = await import("../src/kernels/special.js");
+    let worst = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const z = 0.5 + (26.5 * i) / 20_000;
+      const want = Math.exp(-z * z) * erfcxReference(z);
+      if (want === 0) continue;
+      worst = Math.max(worst, Math.abs(erfc(z) - want) / want);
+      // erfc(−z) = 2 − erfc(z)
+      expect(Math.abs(erfc(-z) - (2 - want))).toBeLessThanOrEqual(4.5e-16);
+    }
+    expect(worst).toBeLessThan(1e-13);
+  });
+  it("erf is odd, monotone and within 3e-16 of known values", async () => {
+    const { erf } = await import("../src/kernels/special.js");
+    const known: [number, number][] = [
+      [0.1, 0.1124629160182849],
+      [0.5, 0.5204998778130465],
+      [1, 0.8427007929497149],
+      [2, 0.9953222650189527],
+      [3, 0.9999779095030014],
+    ];
+    for (const [x, v] of known) {
+      expect(Math.abs(erf(x) - v)).toBeLessThan(3e-16);
+      expect(erf(-x)).toBe(-erf(x));
+    }
+    let prev = -1;
+    for (let x = -6; x <= 6; x += 0.001) {
+      const v = erf(x);
+      expect(v).toBeGreaterThanOrEqual(prev);
+      prev = v;
+    }
+  });
+});

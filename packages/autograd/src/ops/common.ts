@@ -1,5 +1,6 @@
 import * as nd from "@typegrad/tensor";
 import { ArgumentError, type NDArray } from "@typegrad/tensor";
+import { isGradEnabled } from "../grad-mode.js";
 import { primitiveOps, record } from "../node.js";
 import { Tensor, type TensorLike } from "../tensor.js";
 
@@ -26,3 +27,11 @@ export function reduceTo(g: Tensor, shape: readonly number[]): Tensor {
 export const sumToShape = primitive("sumToShape", (x: Tensor, shape: readonly number[]): Tensor => {
   return record("sumToShape", [x], nd.sumToShape(x.data, shape), (g) => [g.expand(x.shape)]);
 });
+
+/**
+ * A backward rule's two forms: the composite of differentiable Tensor ops, used when backward itself
+ * is recorded (createGraph), and a single fused kernel for the usual first-order pass.
+ */
+export function fused(composite: () => Tensor, kernel: () => NDArray): Tensor {
+  return isGradEnabled() ? composite() : new Tensor(kernel());
+}

@@ -2,7 +2,7 @@ import * as nd from "@typegrad/tensor";
 import { DTypeError, fmtShape, type NDArray } from "@typegrad/tensor";
 import { record } from "../node.js";
 import { Tensor, type TensorLike } from "../tensor.js";
-import { lift, primitive, reduceTo } from "./common.js";
+import { fused, lift, primitive, reduceTo } from "./common.js";
 
 /** Lifts both operands and checks float-only ops. */
 function pair(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
@@ -156,13 +156,35 @@ export const cos = primitive(
 export const tanh = primitive(
   "tanh",
   (x: Tensor): Tensor =>
-    record("tanh", [x], nd.tanh(x.data), (g, y) => [g.mul(y.mul(y).neg().add(1))], { savesOutput: true }),
+    record(
+    "tanh",
+    [x],
+    nd.tanh(x.data),
+    (g, y) => [
+      fused(
+        () => g.mul(y.mul(y).neg().add(1)),
+        () => nd.mapBinary("tanh backward", g.data, y.data, (gv, yv) => gv * (1 - yv * yv)),
+      ),
+    ],
+    { savesOutput: true },
+  ),
 );
 
 export const sigmoid = primitive(
   "sigmoid",
   (x: Tensor): Tensor =>
-    record("sigmoid", [x], nd.sigmoid(x.data), (g, y) => [g.mul(y.mul(y.neg().add(1)))], { savesOutput: true }),
+    record(
+    "sigmoid",
+    [x],
+    nd.sigmoid(x.data),
+    (g, y) => [
+      fused(
+        () => g.mul(y.mul(y.neg().add(1))),
+        () => nd.mapBinary("sigmoid backward", g.data, y.data, (gv, yv) => gv * yv * (1 - yv)),
+      ),
+    ],
+    { savesOutput: true },
+  ),
 );
 
 export const relu = primitive(

@@ -126,6 +126,26 @@ export function mapBinary(op: string, a: ArrayLike, b: ArrayLike, fn: BinaryFn, 
   return new NDArray(out, shape);
 }
 
+/**
+ * `dst += src` in place (src broadcasts to dst's shape); dst must be contiguous.
+ *
+ * @example
+ * ```ts
+ * const acc = zeros([2]); addInPlace(acc, array([1, 2])); acc.toArray(); // [1, 2]
+ * ```
+ */
+export function addInPlace(dst: NDArray, src: NDArray): void {
+  if (!dst.isContiguous()) throw new ArgumentError(`addInPlace: destination of shape ${fmtShape(dst.shape)} must be contiguous`);
+  const n = dst.size;
+  if (n === 0) return;
+  const loop = binaryLoop(ADD, dst.dtype === "bool");
+  const out = dst.data.subarray(dst.offset, dst.offset + n);
+  const { inner, rows } = layout(dst.shape, [dst, src]);
+  loop(out, dst.data, rows[0]!.rows, rows[0]!.step, src.data, rows[1]!.rows, rows[1]!.step, inner, HELPERS);
+}
+
+const ADD: BinaryFn = (x, y) => x + y;
+
 /** Memory offset of the only element of a one-element array. */
 function firstOffset(x: NDArray): number {
   return x.offset;
@@ -148,7 +168,7 @@ const compare =
 
 // ---- binary arithmetic (broadcasting, torch dtype promotion) ----
 /** `a + b` with broadcasting. @example `add(array([1, 2]), 1).toArray(); // [2, 3]` */
-export const add = binary("add", (x, y) => x + y);
+export const add = binary("add", ADD);
 /** `a - b` with broadcasting. */
 export const sub = binary("sub", (x, y) => x - y);
 /** `a * b` with broadcasting. */

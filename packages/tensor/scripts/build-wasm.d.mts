@@ -1,0 +1,5 @@
+/** Types for build-wasm.mjs (imported by test/wasm-build.test.ts). */
+export declare const WASM_DIR: string;
+export declare const GENERATED: string;
+export declare function assembleKernels(): Promise<Record<string, Uint8Array>>;
+export declare function generatedSource(kernels: Record<string, Uint8Array>): string;
