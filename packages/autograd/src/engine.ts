@@ -60,7 +60,13 @@ function storeGrad(t: Tensor, g: Tensor, exclusive: boolean, createGraph: boolea
     return;
   }
   const prev = t.grad;
-  if (prev && !prev.requiresGrad && prev.dtype === g.dtype && prev.data.isContiguous() && shapesEqual(prev.shape, g.shape)) {
+  if (
+    prev &&
+    !prev.requiresGrad &&
+    prev.dtype === g.dtype &&
+    prev.data.isContiguous() &&
+    shapesEqual(prev.shape, g.shape)
+  ) {
     nd.addInPlace(prev.data, g.data);
     prev.bumpVersion();
   } else if (prev) t.grad = new Tensor(nd.add(prev.data, g.data));

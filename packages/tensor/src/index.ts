@@ -19,8 +19,8 @@ export { ArgumentError, DTypeError, fmtShape, IndexError, ShapeError } from "./e
 export { formatNDArray, printOptions } from "./format.js";
 export * from "./kernels/elementwise.js";
 export { exp as fastExp, tanh as fastTanh } from "./kernels/fastmath.js";
-export { setCodegenEnabled } from "./kernels/loops.js";
 export { cat, gather, indexAdd, indexSelect, scatterAdd, stack } from "./kernels/indexing.js";
+export { setCodegenEnabled } from "./kernels/loops.js";
 export {
   gemm,
   getMatmulBackend,
@@ -43,7 +43,7 @@ export {
   variance,
   variance as var,
 } from "./kernels/reduce.js";
-export { logSoftmax, softmax } from "./kernels/softmax.js";
+export { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./kernels/softmax.js";
 export { erf, erfc, normalCdf, normalPdf } from "./kernels/special.js";
 export { NDArray, type NestedArray, type ShapeArgs } from "./ndarray.js";
 export {

@@ -157,49 +157,66 @@ export const tanh = primitive(
   "tanh",
   (x: Tensor): Tensor =>
     record(
-    "tanh",
-    [x],
-    nd.tanh(x.data),
-    (g, y) => [
-      fused(
-        () => g.mul(y.mul(y).neg().add(1)),
-        () => nd.mapBinary("tanh backward", g.data, y.data, (gv, yv) => gv * (1 - yv * yv)),
-      ),
-    ],
-    { savesOutput: true },
-  ),
+      "tanh",
+      [x],
+      nd.tanh(x.data),
+      (g, y) => [
+        fused(
+          () => g.mul(y.mul(y).neg().add(1)),
+          () => nd.mapBinary("tanh backward", g.data, y.data, (gv, yv) => gv * (1 - yv * yv)),
+        ),
+      ],
+      { savesOutput: true },
+    ),
 );
 
 export const sigmoid = primitive(
   "sigmoid",
   (x: Tensor): Tensor =>
     record(
-    "sigmoid",
-    [x],
-    nd.sigmoid(x.data),
-    (g, y) => [
-      fused(
-        () => g.mul(y.mul(y.neg().add(1))),
-        () => nd.mapBinary("sigmoid backward", g.data, y.data, (gv, yv) => gv * yv * (1 - yv)),
-      ),
-    ],
-    { savesOutput: true },
-  ),
+      "sigmoid",
+      [x],
+      nd.sigmoid(x.data),
+      (g, y) => [
+        fused(
+          () => g.mul(y.mul(y.neg().add(1))),
+          () => nd.mapBinary("sigmoid backward", g.data, y.data, (gv, yv) => gv * yv * (1 - yv)),
+        ),
+      ],
+      { savesOutput: true },
+    ),
 );
 
 export const relu = primitive(
   "relu",
   (x: Tensor): Tensor =>
-    record("relu", [x], nd.relu(x.data), (g) => [g.mul(new Tensor(nd.gt(x.data, 0).astype(g.dtype)))], { saves: [x] }),
+    record(
+      "relu",
+      [x],
+      nd.relu(x.data),
+      (g) => [
+        fused(
+          () => g.mul(new Tensor(nd.gt(x.data, 0).astype(g.dtype))),
+          () => nd.mapBinary("relu backward", g.data, x.data, (gv, xv) => (xv > 0 ? gv : 0)),
+        ),
+      ],
+      { saves: [x] },
+    ),
 );
 
 /** Φ(x), the standard normal CDF, as a differentiable op (gelu's building block). */
 export const normalCdf = primitive(
   "normalCdf",
   (x: Tensor): Tensor =>
-    record("normalCdf", [x], nd.mapUnary(x.data, nd.normalCdf, nd.floatDType(x.dtype)), (g) => [g.mul(normalPdf(x))], {
-      saves: [x],
-    }),
+    record(
+      "normalCdf",
+      [x],
+      nd.mapUnary(x.data, (v, _a, _b, M) => M.normalCdf(v), nd.floatDType(x.dtype)),
+      (g) => [g.mul(normalPdf(x))],
+      {
+        saves: [x],
+      },
+    ),
 );
 
 /** φ(x) = exp(−x²/2)/√(2π), composed of differentiable ops. */
@@ -211,14 +228,35 @@ function normalPdf(x: Tensor): Tensor {
     .mul(1 / Math.sqrt(2 * Math.PI));
 }
 
-/** GELU: exact `x·Φ(x)`, or the tanh approximation (composed, so it needs no backward of its own). */
+/**
+ * GELU, exact `x·Φ(x)` (torch's default): one fused kernel forward, `g·(Φ(x) + x·φ(x))` backward.
+ * The tanh approximation is composed from Tensor ops.
+ */
 export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
   if (approximate === "tanh") {
     const c = Math.sqrt(2 / Math.PI);
     return x.mul(0.5).mul(x.pow(3).mul(0.044715).add(x).mul(c).tanh().add(1));
   }
-  return x.mul(normalCdf(x));
+  return geluExact(x);
 }
+
+const geluExact = primitive(
+  "gelu",
+  (x: Tensor): Tensor =>
+    record(
+      "gelu",
+      [x],
+      nd.gelu(x.data),
+      (g) => [
+        fused(
+          () => g.mul(normalCdf(x).add(x.mul(normalPdf(x)))),
+          () =>
+            nd.mapBinary("gelu backward", g.data, x.data, (gv, xv, M) => gv * (M.normalCdf(xv) + xv * M.normalPdf(xv))),
+        ),
+      ],
+      { saves: [x] },
+    ),
+);
 
 /** SiLU `x·sigmoid(x)`. */
 export function silu(x: Tensor): Tensor {

@@ -1,7 +1,7 @@
 import * as nd from "@typegrad/tensor";
 import { record } from "../node.js";
 import { Tensor } from "../tensor.js";
-import { primitive } from "./common.js";
+import { fused, primitive } from "./common.js";
 
 type Dims = number | readonly number[] | undefined;
 
@@ -20,8 +20,9 @@ export const sum = primitive(
 
 export const mean = primitive("mean", (x: Tensor, dim?: Dims, keepdim = false): Tensor => {
   const count = nd.normalizeDims("mean", dim, x.ndim).reduce((p, d) => p * (x.shape[d] as number), 1);
+  // Divide the small gradient first, then broadcast it as a view.
   return record("mean", [x], nd.mean(x.data, dim, keepdim), (g) => [
-    unreduce(g, x, dim, keepdim).expand(x.shape).div(count),
+    unreduce(g.div(count), x, dim, keepdim).expand(x.shape),
   ]);
 });
 
@@ -82,10 +83,15 @@ export const softmax = primitive(
       "softmax",
       [x],
       nd.softmax(x.data, dim),
-      (g, y) => {
-        const gy = g.mul(y);
-        return [gy.sub(y.mul(gy.sum(dim, true)))];
-      },
+      (g, y) => [
+        fused(
+          () => {
+            const gy = g.mul(y);
+            return gy.sub(y.mul(gy.sum(dim, true)));
+          },
+          () => nd.softmaxBackward(g.data, y.data, dim),
+        ),
+      ],
       { savesOutput: true },
     ),
 );
@@ -93,7 +99,16 @@ export const softmax = primitive(
 export const logSoftmax = primitive(
   "logSoftmax",
   (x: Tensor, dim: number): Tensor =>
-    record("logSoftmax", [x], nd.logSoftmax(x.data, dim), (g, y) => [g.sub(y.exp().mul(g.sum(dim, true)))], {
-      savesOutput: true,
-    }),
+    record(
+      "logSoftmax",
+      [x],
+      nd.logSoftmax(x.data, dim),
+      (g, y) => [
+        fused(
+          () => g.sub(y.exp().mul(g.sum(dim, true))),
+          () => nd.logSoftmaxBackward(g.data, y.data, dim),
+        ),
+      ],
+      { savesOutput: true },
+    ),
 );

@@ -135,7 +135,8 @@ export function mapBinary(op: string, a: ArrayLike, b: ArrayLike, fn: BinaryFn, 
  * ```
  */
 export function addInPlace(dst: NDArray, src: NDArray): void {
-  if (!dst.isContiguous()) throw new ArgumentError(`addInPlace: destination of shape ${fmtShape(dst.shape)} must be contiguous`);
+  if (!dst.isContiguous())
+    throw new ArgumentError(`addInPlace: destination of shape ${fmtShape(dst.shape)} must be contiguous`);
   const n = dst.size;
   if (n === 0) return;
   const loop = binaryLoop(ADD, dst.dtype === "bool");
@@ -249,7 +250,11 @@ export const relu = (x: NDArray): NDArray => mapUnary(x, (v) => (v > 0 || v !== 
 /** Exact GELU `x·Φ(x)` (torch's default), or the tanh approximation. */
 export function gelu(x: NDArray, approximate: "none" | "tanh" = "none"): NDArray {
   if (approximate === "tanh") {
-    return mapUnary(x, (v, _p0, _p1, M) => 0.5 * v * (1 + M.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))), floatDType(x.dtype));
+    return mapUnary(
+      x,
+      (v, _p0, _p1, M) => 0.5 * v * (1 + M.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))),
+      floatDType(x.dtype),
+    );
   }
   return mapUnary(x, (v, _p0, _p1, M) => v * M.normalCdf(v), floatDType(x.dtype));
 }

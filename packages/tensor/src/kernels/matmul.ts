@@ -63,7 +63,7 @@ export function gemm(
   }
 }
 
-/** Returns a row-major copy of one 2-d matrix slice unless it already is row-major. */
+/** Returns a row-major copy of one 2-d matrix slice (in `scratch()`) unless it already is row-major. */
 function rowMajor(
   src: TypedArray,
   offset: number,
@@ -71,15 +71,16 @@ function rowMajor(
   cols: number,
   rs: number,
   cs: number,
-  scratch: TypedArray,
+  scratch: () => TypedArray,
 ): { buf: TypedArray; off: number } {
   if (cs === 1 && (rs === cols || rows === 1)) return { buf: src, off: offset };
+  const out = scratch();
   let k = 0;
   for (let r = 0; r < rows; r++) {
     let p = offset + r * rs;
-    for (let c = 0; c < cols; c++, p += cs) scratch[k++] = src[p] as number;
+    for (let c = 0; c < cols; c++, p += cs) out[k++] = src[p] as number;
   }
-  return { buf: scratch, off: 0 };
+  return { buf: out, off: 0 };
 }
 
 /** Which gemm implementation `matmul` uses: see {@link setMatmulBackend}. */
@@ -186,8 +187,11 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
   }
   const aSrc = A.dtype === work ? A.data : allocateCast(A, work);
   const bSrc = B.dtype === work ? B.data : allocateCast(B, work);
-  const aScratch = allocate(work, M * K);
-  const bScratch = allocate(work, K * N);
+  // Scratch for packing non-row-major slices, allocated only when a slice needs it.
+  let aScratch: TypedArray | undefined;
+  let bScratch: TypedArray | undefined;
+  const aBuf = (): TypedArray => (aScratch ??= allocate(work, M * K));
+  const bBuf = (): TypedArray => (bScratch ??= allocate(work, K * N));
   const [ars, acs] = Ab.strides.slice(-2) as [number, number];
   const [brs, bcs] = Bb.strides.slice(-2) as [number, number];
   let lastA = -1;
@@ -198,8 +202,8 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
     const ao = aOffs[i] as number;
     const bo = bOffs[i] as number;
     // Broadcast batches repeat the same slice: pack it once.
-    if (ao !== lastA) pa = rowMajor(aSrc, ao, M, K, ars, acs, aScratch);
-    if (bo !== lastB) pb = rowMajor(bSrc, bo, K, N, brs, bcs, bScratch);
+    if (ao !== lastA) pa = rowMajor(aSrc, ao, M, K, ars, acs, aBuf);
+    if (bo !== lastB) pb = rowMajor(bSrc, bo, K, N, brs, bcs, bBuf);
     lastA = ao;
     lastB = bo;
     gemm(M, N, K, pa.buf, pa.off, pb.buf, pb.off, out, i * M * N);

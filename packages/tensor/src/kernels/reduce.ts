@@ -2,6 +2,7 @@ import { allocate, type DType, floatDType } from "../dtype.js";
 import { ArgumentError, fmtShape, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
 import { normalizeDim, normalizeDims } from "../shape.js";
+import { exp } from "./fastmath.js";
 
 /** Which dims to reduce: one, several, or all (undefined). */
 export type Dims = number | readonly number[] | undefined;
@@ -201,7 +202,7 @@ export function logsumexp(x: NDArray, dim?: Dims, keepdim = false): NDArray {
       continue;
     }
     let s = 0;
-    for (let j = 0; j < inner; j++) s += Math.exp((data[start + j] as number) - m);
+    for (let j = 0; j < inner; j++) s += exp((data[start + j] as number) - m);
     out[r] = m + Math.log(s);
   }
   return new NDArray(out, outShape);

@@ -1,6 +1,8 @@
-import { allocate, floatDType } from "../dtype.js";
+import { allocate, floatDType, promoteTypes } from "../dtype.js";
+import { fmtShape, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
-import { normalizeDim } from "../shape.js";
+import { normalizeDim, shapesEqual } from "../shape.js";
+import { exp } from "./fastmath.js";
 
 /** Runs `rowFn` over every 1-d lane along `dim`, writing a contiguous result of x's shape. */
 function alongDim(
@@ -36,7 +38,7 @@ export function softmax(x: NDArray, dim = -1): NDArray {
     if (m === -Infinity) m = 0; // an all -inf row gives NaN like torch, not a crash
     let s = 0;
     for (let j = 0; j < n; j++) {
-      const e = Math.exp((src[start + j] as number) - m);
+      const e = exp((src[start + j] as number) - m);
       out[o + j] = e;
       s += e;
     }
@@ -58,8 +60,67 @@ export function logSoftmax(x: NDArray, dim = -1): NDArray {
     for (let j = 0; j < n; j++) m = Math.max(m, src[start + j] as number);
     if (m === -Infinity) m = 0;
     let s = 0;
-    for (let j = 0; j < n; j++) s += Math.exp((src[start + j] as number) - m);
+    for (let j = 0; j < n; j++) s += exp((src[start + j] as number) - m);
     const lse = m + Math.log(s);
     for (let j = 0; j < n; j++) out[o + j] = (src[start + j] as number) - lse;
+  });
+}
+
+/** Moves `dim` last and makes both arrays contiguous there, runs `rowFn` per lane, moves back. */
+function alongDimPair(
+  op: string,
+  a: NDArray,
+  b: NDArray,
+  dim: number,
+  rowFn: (a: ArrayLike<number>, b: ArrayLike<number>, start: number, n: number, out: { [i: number]: number }) => void,
+): NDArray {
+  if (!shapesEqual(a.shape, b.shape)) {
+    throw new ShapeError(`${op}: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} must match`);
+  }
+  if (a.ndim === 0) return alongDimPair(op, a.reshape([1]), b.reshape([1]), 0, rowFn).reshape([]);
+  const d = normalizeDim(op, dim, a.ndim);
+  const last = a.ndim - 1;
+  const ma = (d === last ? a : a.transpose(d, last)).contiguous();
+  const mb = (d === last ? b : b.transpose(d, last)).contiguous();
+  const n = ma.shape[last] as number;
+  const out = allocate(floatDType(promoteTypes(a.dtype, b.dtype)), ma.size);
+  const rows = n === 0 ? 0 : ma.size / n;
+  // Both are contiguous copies or views; index them relative to their own offsets.
+  const A = ma.offset === 0 ? ma.data : ma.data.subarray(ma.offset, ma.offset + ma.size);
+  const B = mb.offset === 0 ? mb.data : mb.data.subarray(mb.offset, mb.offset + mb.size);
+  for (let r = 0; r < rows; r++) rowFn(A, B, r * n, n, out);
+  const result = new NDArray(out, ma.shape);
+  return d === last ? result : result.transpose(d, last).contiguous();
+}
+
+/**
+ * The vector-Jacobian product of softmax along `dim`: `y·(g − Σ g·y)` for output `y` and gradient `g`.
+ *
+ * @example
+ * ```ts
+ * const y = softmax(x, -1); softmaxBackward(g, y, -1); // dL/dx
+ * ```
+ */
+export function softmaxBackward(g: NDArray, y: NDArray, dim = -1): NDArray {
+  return alongDimPair("softmaxBackward", g, y, dim, (G, Y, start, n, out) => {
+    let s = 0;
+    for (let j = start; j < start + n; j++) s += (G[j] as number) * (Y[j] as number);
+    for (let j = start; j < start + n; j++) out[j] = (Y[j] as number) * ((G[j] as number) - s);
+  });
+}
+
+/**
+ * The vector-Jacobian product of log-softmax along `dim`: `g − exp(y)·Σ g` for output `y`.
+ *
+ * @example
+ * ```ts
+ * const y = logSoftmax(x, -1); logSoftmaxBackward(g, y, -1); // dL/dx
+ * ```
+ */
+export function logSoftmaxBackward(g: NDArray, y: NDArray, dim = -1): NDArray {
+  return alongDimPair("logSoftmaxBackward", g, y, dim, (G, Y, start, n, out) => {
+    let s = 0;
+    for (let j = start; j < start + n; j++) s += G[j] as number;
+    for (let j = start; j < start + n; j++) out[j] = (G[j] as number) - exp(Y[j] as number) * s;
   });
 }
