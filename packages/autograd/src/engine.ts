@@ -27,27 +27,33 @@ export function setGradientCheckHook(fn: typeof gradientCheckHook): void {
  */
 export function topoOrder(root: Tensor): Tensor[] {
   const post: Tensor[] = [];
-  const visited = new Set<Tensor>();
-  const stack: [Tensor, number][] = [[root, 0]];
-  visited.add(root);
+  const visited = new Set<Tensor>([root]);
+  // Explicit stack of (tensor, next input index) in two parallel arrays: no per-node allocation.
+  const stack: Tensor[] = [root];
+  const next: number[] = [0];
   while (stack.length > 0) {
-    const top = stack[stack.length - 1]!;
-    const [t, i] = top;
-    const inputs = t.gradFn ? t.gradFn.inputs : [];
+    const top = stack.length - 1;
+    const t = stack[top]!;
+    const inputs = t.gradFn ? t.gradFn.inputs : NONE;
+    const i = next[top]!;
     if (i < inputs.length) {
-      top[1] = i + 1;
+      next[top] = i + 1;
       const child = inputs[i]!;
       if (child.requiresGrad && !visited.has(child)) {
         visited.add(child);
-        stack.push([child, 0]);
+        stack.push(child);
+        next.push(0);
       }
     } else {
       stack.pop();
+      next.pop();
       post.push(t);
     }
   }
   return post.reverse();
 }
+
+const NONE: readonly Tensor[] = [];
 
 /**
  * Adds `g` into `t.grad`. Without createGraph this is in place when `t.grad` is a plain contiguous

@@ -20,6 +20,8 @@ export type TensorLike = Tensor | number;
 /** A hook on a tensor's gradient: return a replacement gradient or nothing. */
 export type GradHook = (grad: Tensor) => Tensor | undefined | void;
 
+const NO_HOOKS: readonly GradHook[] = [];
+
 /** Shared by a tensor and its views: bumped by every in-place change to the storage. */
 interface VersionCounter {
   value: number;
@@ -44,8 +46,9 @@ export class Tensor {
   name?: string;
   private _requiresGrad = false;
   private _gradFn: Node | null = null;
-  private _version: VersionCounter = { value: 0 };
-  private _hooks: GradHook[] = [];
+  // Created on first need: most tensors are never modified in place, viewed or hooked.
+  private _version: VersionCounter | null = null;
+  private _hooks: GradHook[] | null = null;
   private _retainsGrad = false;
 
   constructor(data: NDArray, opts: { requiresGrad?: boolean } = {}) {
@@ -106,13 +109,13 @@ export class Tensor {
   }
   /** Storage version, bumped by in-place changes (shared with views). */
   get version(): number {
-    return this._version.value;
+    return this._version ? this._version.value : 0;
   }
   get retainsGrad(): boolean {
     return this._retainsGrad;
   }
   get hooks(): readonly GradHook[] {
-    return this._hooks;
+    return this._hooks ?? NO_HOOKS;
   }
 
   get requiresGrad(): boolean {
@@ -138,12 +141,14 @@ export class Tensor {
 
   /** Internal: make this tensor share the version counter of `base` (views of the same storage). */
   shareVersion(base: Tensor): this {
+    base._version ??= { value: 0 };
     this._version = base._version;
     return this;
   }
 
   /** Internal: mark the storage as modified in place. */
   bumpVersion(): void {
+    this._version ??= { value: 0 };
     this._version.value++;
   }
 
@@ -172,9 +177,9 @@ export class Tensor {
   registerHook(fn: GradHook): () => void {
     if (!this._requiresGrad)
       throw new ArgumentError("registerHook: can't register a hook on a tensor that does not require grad");
-    this._hooks.push(fn);
+    (this._hooks ??= []).push(fn);
     return () => {
-      this._hooks = this._hooks.filter((h) => h !== fn);
+      this._hooks = (this._hooks ?? []).filter((h) => h !== fn);
     };
   }
 

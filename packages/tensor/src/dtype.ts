@@ -27,6 +27,12 @@ export function allocate(dtype: DType, size: number): TypedArray {
 
 /** The dtype a typed array stores. */
 export function dtypeOf(data: TypedArray): DType {
+  // Exact constructor checks first: cheaper than instanceof on the hot path of every new array.
+  const ctor = data.constructor;
+  if (ctor === Float32Array) return "float32";
+  if (ctor === Float64Array) return "float64";
+  if (ctor === Int32Array) return "int32";
+  if (ctor === Uint8Array) return "bool";
   if (data instanceof Float32Array) return "float32";
   if (data instanceof Float64Array) return "float64";
   if (data instanceof Int32Array) return "int32";

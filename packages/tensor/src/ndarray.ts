@@ -28,22 +28,24 @@ export class NDArray {
   readonly offset: number;
   readonly data: TypedArray;
 
+  /** Number of elements. */
+  readonly size: number;
+
   constructor(data: TypedArray, shape: Shape, strides?: readonly number[], offset = 0) {
     this.data = data;
     this.dtype = dtypeOf(data);
-    this.shape = Object.freeze(shape.slice());
-    this.strides = Object.freeze(strides ? strides.slice() : contiguousStrides(shape));
+    // Own copies of shape and strides (callers may reuse theirs); not frozen, which costs on every op.
+    this.shape = shape.slice();
+    let size = 1;
+    for (let i = 0; i < shape.length; i++) size *= shape[i] as number;
+    this.size = size;
+    this.strides = strides ? strides.slice() : contiguousStrides(shape);
     this.offset = offset;
-    if (!strides && offset + shapeSize(shape) > data.length) {
+    if (!strides && offset + size > data.length) {
       throw new ShapeError(
-        `NDArray: shape ${fmtShape(shape)} needs ${shapeSize(shape)} elements but the buffer holds ${data.length - offset}`,
+        `NDArray: shape ${fmtShape(shape)} needs ${size} elements but the buffer holds ${data.length - offset}`,
       );
     }
-  }
-
-  /** Number of elements. */
-  get size(): number {
-    return shapeSize(this.shape);
   }
 
   /** Number of dimensions. */

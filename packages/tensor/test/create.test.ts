@@ -250,6 +250,11 @@ describe("NDArray constructor", () => {
     expect(a.strides).toEqual([2, 1]);
     expect(a.dtype).toBe("float64");
     expect(() => new NDArray(new Float32Array(3), [2, 2])).toThrow(ShapeError);
-    expect(Object.isFrozen(a.shape)).toBe(true);
+    // The array keeps its own copy of the shape: changing the caller's array changes nothing.
+    const shape = [4];
+    const b = new NDArray(new Float32Array(4), shape);
+    shape[0] = 2;
+    expect(b.shape).toEqual([4]);
+    expect(b.size).toBe(4);
   });
 });
