@@ -13,12 +13,18 @@ function pair(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
 
 // ---- binary arithmetic: forward kernel and backward rule side by side ----
 
+// A plain number operand is passed to the kernel as is: no constant tensor, and the node has one input.
+
 export const add = primitive("add", (a: TensorLike, b: TensorLike): Tensor => {
+  if (typeof b === "number" && a instanceof Tensor) return record("add", [a], nd.add(a.data, b), (g) => [g]);
+  if (typeof a === "number" && b instanceof Tensor) return record("add", [b], nd.add(a, b.data), (g) => [g]);
   const [x, y] = pair(a, b);
   return record("add", [x, y], nd.add(x.data, y.data), (g) => [reduceTo(g, x.shape), reduceTo(g, y.shape)]);
 });
 
 export const sub = primitive("sub", (a: TensorLike, b: TensorLike): Tensor => {
+  if (typeof b === "number" && a instanceof Tensor) return record("sub", [a], nd.sub(a.data, b), (g) => [g]);
+  if (typeof a === "number" && b instanceof Tensor) return record("sub", [b], nd.sub(a, b.data), (g) => [g.neg()]);
   const [x, y] = pair(a, b);
   return record("sub", [x, y], nd.sub(x.data, y.data), (g) => [
     reduceTo(g, x.shape),
@@ -27,6 +33,8 @@ export const sub = primitive("sub", (a: TensorLike, b: TensorLike): Tensor => {
 });
 
 export const mul = primitive("mul", (a: TensorLike, b: TensorLike): Tensor => {
+  if (typeof b === "number" && a instanceof Tensor) return record("mul", [a], nd.mul(a.data, b), (g) => [g.mul(b)]);
+  if (typeof a === "number" && b instanceof Tensor) return record("mul", [b], nd.mul(a, b.data), (g) => [g.mul(a)]);
   const [x, y] = pair(a, b);
   return record(
     "mul",
@@ -38,6 +46,7 @@ export const mul = primitive("mul", (a: TensorLike, b: TensorLike): Tensor => {
 });
 
 export const div = primitive("div", (a: TensorLike, b: TensorLike): Tensor => {
+  if (typeof b === "number" && a instanceof Tensor) return record("div", [a], nd.div(a.data, b), (g) => [g.div(b)]);
   const [x, y] = pair(a, b);
   return record(
     "div",
