@@ -26,5 +26,15 @@ export { enableGrad, isGradEnabled, noGrad, setGradEnabled } from "./grad-mode.j
 export { GradcheckError, type GradcheckOptions, gradcheck, gradgradcheck } from "./gradcheck.js";
 export { toDot, toMermaid } from "./graph-view.js";
 export { type BackwardFn, Node, primitiveOps, record } from "./node.js";
-export { cat, indexAdd, lift, maskedFill, scatterAdd, stack, sumToShape, where } from "./ops/index.js";
+export {
+  cat,
+  indexAdd,
+  lift,
+  maskedFill,
+  scatterAdd,
+  softmaxCrossEntropy,
+  stack,
+  sumToShape,
+  where,
+} from "./ops/index.js";
 export { type GradHook, Tensor, type TensorLike } from "./tensor.js";

@@ -697,6 +697,34 @@ checkWith("indexAdd", "dim 1, non-contiguous input and src", (g) => {
   return { inputs: [g.transposed([3, 4]), g.narrowed([3, 2])], fn: (x, s) => indexAdd(x, 1, idx, s).exp() };
 });
 
+// ---- fused losses ----
+{
+  const targets = (weight: boolean, smoothing: number) => ({
+    target: new nd.NDArray(Int32Array.from([2, 0, 3, 1, 0]), [5]),
+    valid: new nd.NDArray(Uint8Array.from([1, 1, 0, 1, 1]), [5]),
+    weight: weight ? new nd.NDArray(Float64Array.from([0.5, 2, 1, 1.5]), [4]) : null,
+    smoothing,
+  });
+  check(
+    "softmaxCrossEntropy",
+    "plain, one ignored row",
+    (g) => [g.leaf([5, 4])],
+    (x) => ops.softmaxCrossEntropy(x, targets(false, 0)),
+  );
+  check(
+    "softmaxCrossEntropy",
+    "weights and label smoothing",
+    (g) => [g.leaf([5, 4])],
+    (x) => ops.softmaxCrossEntropy(x, targets(true, 0.2)).mul(x.sum(1)),
+  );
+  check(
+    "softmaxCrossEntropy",
+    "transposed logits",
+    (g) => [g.transposed([5, 4])],
+    (x) => ops.softmaxCrossEntropy(x, targets(true, 0.1)),
+  );
+}
+
 // ---- composites (no backward of their own; checked end to end) ----
 check(
   "gelu",

@@ -219,3 +219,18 @@ describe("gradgradcheck", () => {
     expect(() => gradgradcheck((t) => t.mul(t.detach()).sum(), [x])).toThrow(/gradient mismatch/);
   });
 });
+
+describe("fused cross-entropy", () => {
+  it("its gradient is differentiable (gradgradcheck with weights and smoothing)", async () => {
+    const nd = await import("@typegrad/tensor");
+    const { gradgradcheck, randn, softmaxCrossEntropy } = await import("../src/index.js");
+    const targets = {
+      target: new nd.NDArray(Int32Array.from([1, 0, 2]), [3]),
+      valid: new nd.NDArray(Uint8Array.from([1, 0, 1]), [3]),
+      weight: new nd.NDArray(Float64Array.from([0.7, 1.3, 2]), [3]),
+      smoothing: 0.15,
+    };
+    const x = randn([3, 3], { dtype: "float64", requiresGrad: true, rng: new nd.Rng(4) });
+    expect(gradgradcheck((v) => softmaxCrossEntropy(v, targets).sum(), [x])).toBe(true);
+  });
+});

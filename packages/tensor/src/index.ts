@@ -17,6 +17,12 @@ export {
 } from "./dtype.js";
 export { ArgumentError, DTypeError, fmtShape, IndexError, ShapeError } from "./errors.js";
 export { formatNDArray, printOptions } from "./format.js";
+export {
+  type CrossEntropyTargets,
+  softmaxCrossEntropy,
+  softmaxCrossEntropyBackward,
+  softmaxCrossEntropyCoefficients,
+} from "./kernels/cross-entropy.js";
 export * from "./kernels/elementwise.js";
 export { exp as fastExp, tanh as fastTanh } from "./kernels/fastmath.js";
 export { cat, gather, indexAdd, indexSelect, scatterAdd, stack } from "./kernels/indexing.js";

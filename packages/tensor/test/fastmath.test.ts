@@ -1,6 +1,19 @@
 import { describe, expect, it } from "vitest";
+import {
+  add,
+  array,
+  exp as expArray,
+  gelu,
+  mul,
+  type NDArray,
+  Rng,
+  randn,
+  setCodegenEnabled,
+  softplus,
+  tanh as tanhArray,
+  where,
+} from "../src/index.js";
 import { exp, exp32, sigmoid, sigmoid32, tanh, tanh32 } from "../src/kernels/fastmath.js";
-import { add, array, exp as expArray, gelu, mul, NDArray, randn, Rng, setCodegenEnabled, softplus, tanh as tanhArray, where } from "../src/index.js";
 
 const ULP = 2 ** -52;
 
@@ -29,7 +42,13 @@ describe("fast elementary functions", () => {
     }
   });
   it("exp32 is float32-accurate", () => {
-    expect(worstRelative(exp32, Math.exp, wide.filter((x) => Math.abs(x) < 88))).toBeLessThan(1e-9);
+    expect(
+      worstRelative(
+        exp32,
+        Math.exp,
+        wide.filter((x) => Math.abs(x) < 88),
+      ),
+    ).toBeLessThan(1e-9);
   });
   it("tanh is within a few ulp of Math.tanh, including near 0 and the tails", () => {
     expect(worstRelative(tanh, Math.tanh, moderate)).toBeLessThan(16 * ULP);

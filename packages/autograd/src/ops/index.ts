@@ -2,5 +2,6 @@ export { lift, primitive, reduceTo, sumToShape } from "./common.js";
 export * from "./elementwise.js";
 export * from "./indexing.js";
 export * from "./linalg.js";
+export * from "./loss.js";
 export * from "./reduce.js";
 export * from "./shape.js";

@@ -3,7 +3,7 @@
  * ignored targets, label smoothing) and negative log-likelihood on log-probabilities. Cross-entropy is
  * `logSoftmax` + the NLL gather, never `log(softmax)`, so it is exact for logits of any magnitude.
  */
-import { Tensor, where } from "@typegrad/autograd";
+import { softmaxCrossEntropy, Tensor, where } from "@typegrad/autograd";
 import * as nd from "@typegrad/tensor";
 import { ArgumentError, DTypeError, fmtShape, IndexError, ShapeError } from "@typegrad/tensor";
 import {
@@ -145,6 +145,58 @@ function indexTargetLoss(
   return total.div(denom);
 }
 
+/** Checks class-index targets against C, returning safe indices (0 where ignored) and the 0/1 mask. */
+function targetRows(
+  op: string,
+  target: nd.NDArray,
+  c: number,
+  ignoreIndex: number,
+): { safe: Int32Array; valid: Uint8Array } {
+  const values = target.toTypedArray();
+  const n = values.length;
+  const safe = new Int32Array(n);
+  const valid = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i] as number;
+    if (v === ignoreIndex) continue;
+    if (v < 0 || v >= c) {
+      throw new IndexError(
+        `${op}: target ${v} at flat index ${i} is out of range for ${c} classes (expected 0..${c - 1}, or ignoreIndex ${ignoreIndex})`,
+      );
+    }
+    safe[i] = v;
+    valid[i] = 1;
+  }
+  return { safe, valid };
+}
+
+/** `indexTargetLoss` for `(N, C)` logits in one fused kernel pass; same values, reductions and edge cases. */
+function fusedIndexLoss(
+  op: string,
+  logits: Tensor,
+  target: nd.NDArray,
+  o: ResolvedCE,
+  weight: Tensor | undefined,
+  unbatched: boolean,
+): Tensor {
+  const [n, c] = logits.shape as [number, number];
+  const { safe, valid } = targetRows(op, target, c, o.ignoreIndex);
+  const loss = softmaxCrossEntropy(logits, {
+    target: new nd.NDArray(safe, [n]),
+    valid: new nd.NDArray(valid, [n]),
+    weight: weight ? weight.data : null,
+    smoothing: o.labelSmoothing,
+  });
+  if (o.reduction === "none") return unbatched ? loss.reshape([]) : loss;
+  const total = loss.sum();
+  if (o.reduction === "sum") return total;
+  // "mean" divides by the summed weights of the non-ignored targets (their count without weights).
+  let denom = 0;
+  const w = weight ? weight.data.toTypedArray() : null;
+  for (let i = 0; i < n; i++) if (valid[i]) denom += w ? (w[safe[i] as number] as number) : 1;
+  return denom === 0 ? zeroFrom(total) : total.div(denom);
+}
+
 /** Cross-entropy against class probabilities of the logits' shape (torch's soft-target path). */
 function probTargetLoss(
   op: string,
@@ -238,6 +290,8 @@ export function crossEntropy(logits: Tensor, target: TensorOrArray, opts?: Cross
   }
   const idx = indexTarget(op, x, t, "logits", true);
   const batched = x.ndim === 1 ? x.reshape([1, c]) : x;
+  // (N, C) logits with constant class weights take the fused log-softmax + NLL kernel.
+  if (batched.ndim === 2 && !weight?.requiresGrad) return fusedIndexLoss(op, batched, idx, o, weight, x.ndim === 1);
   return indexTargetLoss(op, batched.logSoftmax(1), idx, o, weight, x.ndim === 1);
 }
 
