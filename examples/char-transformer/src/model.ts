@@ -7,6 +7,8 @@ export interface GptConfig {
   numHeads: number;
   numLayers: number;
   dropout: number;
+  /** MLP activation (GELU as in GPT-2, or ReLU as in the original Transformer). */
+  activation?: "gelu" | "relu";
 }
 
 /**
@@ -31,7 +33,11 @@ export class TinyGpt extends tg.Module {
     tg.init.normal(this.positionEmbedding.weight, 0, 0.02);
     this.blocks = Array.from(
       { length: config.numLayers },
-      () => new tg.TransformerBlock(config.dModel, config.numHeads, { dropout: config.dropout }),
+      () =>
+        new tg.TransformerBlock(config.dModel, config.numHeads, {
+          dropout: config.dropout,
+          activation: config.activation ?? "gelu",
+        }),
     );
     this.lnFinal = new tg.LayerNorm(config.dModel);
     this.head = new tg.Linear(config.dModel, config.vocabSize);

@@ -14,6 +14,9 @@ export interface CharTransformerOptions {
   layers: number;
   warmup: number;
   sample: number;
+  activation?: "gelu" | "relu";
+  dropout?: number;
+  weightDecay?: number;
   out: string;
   save?: string;
   load?: string;
@@ -109,7 +112,8 @@ export async function runCharTransformer(opts: CharTransformerOptions): Promise<
     dModel: opts.dModel,
     numHeads: opts.heads,
     numLayers: opts.layers,
-    dropout: 0,
+    dropout: opts.dropout ?? 0,
+    activation: opts.activation ?? "gelu",
   };
   const model = new TinyGpt(config);
   if (opts.load) {
@@ -124,7 +128,7 @@ export async function runCharTransformer(opts: CharTransformerOptions): Promise<
   const noDecay = model.parameters().filter((p) => !decay.includes(p));
   const opt = new tg.AdamW(
     [
-      { params: decay, weightDecay: 0.01 },
+      { params: decay, weightDecay: opts.weightDecay ?? 0.01 },
       { params: noDecay, weightDecay: 0 },
     ],
     { lr: opts.lr, betas: [0.9, 0.99] },

@@ -39,7 +39,7 @@ function mlp(classes: number, hidden: number): tg.Sequential {
 
 /** Predicted class per row: sign of the logit for BCE, argmax for cross-entropy. */
 function predict(model: tg.Sequential, x: tg.Tensor, head: Head): number[] {
-  const logits = tg.noGrad(() => model.forward(x) as tg.Tensor);
+  const logits = tg.noGrad(() => model.forward(x));
   if (head === "bce") return (logits.gt(0).toArray() as boolean[][]).map((r) => (r[0] ? 1 : 0));
   return logits.argmax(1).toArray() as number[];
 }
@@ -62,7 +62,7 @@ function train(task: string, data: Points, classes: number, head: Head, opts: Cl
     let total = 0;
     let count = 0;
     for (const [xb, yb] of loader) {
-      const logits = model.forward(xb!) as tg.Tensor;
+      const logits = model.forward(xb!);
       const loss = head === "bce" ? tg.binaryCrossEntropyWithLogits(logits, yb!) : tg.crossEntropy(logits, yb!);
       opt.zeroGrad();
       loss.backward();

@@ -50,7 +50,7 @@ function trainClassifier(
   const bar = progress(name.padEnd(14), opts.epochs, { quiet: opts.quiet ?? false });
   const h: number[] = [];
   for (let e = 1; e <= opts.epochs; e++) {
-    const loss = lossFn(model.forward(data.X) as tg.Tensor, data.Y);
+    const loss = lossFn(model.forward(data.X), data.Y);
     opt.zeroGrad();
     loss.backward();
     opt.step();
@@ -59,9 +59,7 @@ function trainClassifier(
   }
   bar.stop();
   history[name] = h;
-  const pred = (tg.noGrad(() => (model.forward(data.X) as tg.Tensor).gt(0)).toArray() as boolean[][]).map((r) =>
-    r[0] ? 1 : 0,
-  );
+  const pred = (tg.noGrad(() => model.forward(data.X).gt(0)).toArray() as boolean[][]).map((r) => (r[0] ? 1 : 0));
   const positives = data.y.filter((v) => v === 1).length;
   const recall = pred.filter((p, i) => p === 1 && data.y[i] === 1).length / positives;
   const accuracy = pred.filter((p, i) => p === data.y[i]).length / data.y.length;

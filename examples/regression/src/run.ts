@@ -61,7 +61,7 @@ export async function runRegression(opts: RegressionOptions): Promise<LossResult
     const bar = progress(`${name.padEnd(5)} curve`, opts.epochs, { quiet: opts.quiet ?? false });
     const history: number[] = [];
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
-      const loss = lossFn(model.forward(data.xTrain) as tg.Tensor, data.yTrain);
+      const loss = lossFn(model.forward(data.xTrain), data.yTrain);
       opt.zeroGrad();
       loss.backward();
       opt.step();
@@ -70,7 +70,7 @@ export async function runRegression(opts: RegressionOptions): Promise<LossResult
     }
     bar.stop();
     curves[name] = history;
-    const pred = tg.noGrad(() => model.forward(data.xTest) as tg.Tensor);
+    const pred = tg.noGrad(() => model.forward(data.xTest));
     const testMse = tg.mseLoss(pred, data.yTest).item();
     const testMae = tg.l1Loss(pred, data.yTest).item();
     const xs = data.xTest.toArray() as number[][];

@@ -51,7 +51,11 @@ export function gradcheck(
   const out0 = fn(...inputs);
   if (!(out0 instanceof Tensor)) throw new ArgumentError("gradcheck: fn must return a Tensor");
   // Project the output on a fixed random vector so one backward checks every output element.
-  const proj = nd.randn(out0.shape, { dtype: "float64", rng: new nd.Rng(1234) });
+  // (A scalar output is used as is, so a mismatch reports the real derivative values.)
+  const proj =
+    out0.size === 1
+      ? nd.ones(out0.shape, { dtype: "float64" })
+      : nd.randn(out0.shape, { dtype: "float64", rng: new nd.Rng(1234) });
   const scalar = (out: Tensor): number => nd.sum(nd.mul(out.data.astype("float64"), proj)).item();
 
   // An output cut off from the inputs has a zero analytic gradient (torch's rule); the numeric one must agree.

@@ -1,4 +1,4 @@
-import { fmtShape, type NDArray } from "@typegrad/tensor";
+import { fmtShape, type NDArray, StateError } from "@typegrad/tensor";
 import { isGradEnabled } from "./grad-mode.js";
 import { Tensor } from "./tensor.js";
 
@@ -37,14 +37,14 @@ export class Node {
   /** Runs the backward rule after checking the graph is intact and saved tensors unmodified. */
   apply(gradOut: Tensor): (Tensor | null)[] {
     if (!this.rule) {
-      throw new Error(
+      throw new StateError(
         `backward: trying to backward through the graph a second time (op ${this.name}); its saved tensors were freed after the first backward. Pass { retainGraph: true } to the first backward() to keep them.`,
       );
     }
     for (let i = 0; i < this.saved.length; i++) {
       const s = this.saved[i]!;
       if (s.tensor.version !== s.version) {
-        throw new Error(
+        throw new StateError(
           `backward: a tensor of shape ${fmtShape(s.tensor.shape)} saved by ${this.name} for its gradient was modified in place (version ${s.version} at save, now ${s.tensor.version}); clone it before modifying.`,
         );
       }

@@ -115,3 +115,23 @@ describe("end-to-end training", () => {
     ]);
   });
 });
+
+describe("TransformerBlock masks", () => {
+  it("an explicit causal attnMask matches the default causal block; isCausal: false differs", () => {
+    tg.manualSeed(2);
+    const block = new TransformerBlock(8, 2);
+    const x = tg.randn([2, 5, 8]);
+    const byDefault = block.forward(x).toArray();
+    const explicit = block.forward(x, { attnMask: causalMask(5, 5) }).toArray();
+    expect(explicit).toEqual(byDefault);
+    expect(block.forward(x, { isCausal: false }).toArray()).not.toEqual(byDefault);
+  });
+  it("freed graphs raise a StateError (a TypeError), as API.md requires", async () => {
+    const { StateError } = await import("@typegrad/tensor");
+    const x = tg.tensor([1, 2], { requiresGrad: true });
+    const y = x.mul(x).sum();
+    y.backward();
+    expect(() => y.backward()).toThrow(StateError);
+    expect(() => y.backward()).toThrow(TypeError);
+  });
+});

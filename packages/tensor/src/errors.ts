@@ -28,6 +28,11 @@ export class ArgumentError extends TypeError {
   override name = "ArgumentError";
 }
 
+/** An operation that is invalid in the current state: backward through a freed graph, a saved tensor changed in place. */
+export class StateError extends TypeError {
+  override name = "StateError";
+}
+
 /** Formats a shape the way error messages print it: `[2,3]`. */
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(",")}]`;

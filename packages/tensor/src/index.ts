@@ -15,7 +15,7 @@ export {
   promoteTypes,
   type TypedArray,
 } from "./dtype.js";
-export { ArgumentError, DTypeError, fmtShape, IndexError, ShapeError } from "./errors.js";
+export { ArgumentError, DTypeError, fmtShape, IndexError, ShapeError, StateError } from "./errors.js";
 export { formatNDArray, printOptions } from "./format.js";
 export {
   type CrossEntropyTargets,

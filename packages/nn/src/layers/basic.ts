@@ -75,9 +75,10 @@ export class Sequential extends Module {
     return this._layers.length;
   }
 
-  forward(x: unknown): unknown {
+  /** Runs each module on the previous one's output Tensor. */
+  forward(x: Tensor): Tensor {
     let out = x;
-    for (const m of this._layers) out = (m.forward as (a: unknown) => unknown)(out);
+    for (const m of this._layers) out = (m.forward as (a: Tensor) => Tensor).call(m, out);
     return out;
   }
 }

@@ -1,5 +1,5 @@
 import type { Tensor } from "@typegrad/autograd";
-import { ArgumentError } from "@typegrad/tensor";
+import { ArgumentError, type NDArray } from "@typegrad/tensor";
 import { MultiHeadAttention } from "../attention.js";
 import { Module } from "../module.js";
 import { Dropout, GELU, ReLU } from "./basic.js";
@@ -51,11 +51,18 @@ export class TransformerBlock extends Module {
   }
 
   /** Causal unless `isCausal: false` is given (an options object without the key keeps the default). */
-  forward(x: Tensor, opts: { isCausal?: boolean } = {}): Tensor {
+  /**
+   * Causal by default; pass `attnMask` (true = may attend, or additive float) for padding or custom
+   * patterns, or `isCausal: false` for bidirectional attention.
+   */
+  forward(x: Tensor, opts: { isCausal?: boolean; attnMask?: Tensor | NDArray } = {}): Tensor {
     const h = this.ln1.forward(x);
-    const causal = opts.isCausal ?? true;
-    const a = x.add(this.drop.forward(this.attn.forward(h, h, h, causal ? { isCausal: true } : {})));
-    const m = this.fc2.forward((this.act.forward as (t: Tensor) => Tensor)(this.fc1.forward(this.ln2.forward(a))));
+    const causal = opts.isCausal ?? opts.attnMask === undefined;
+    const attnOpts = { ...(causal ? { isCausal: true } : {}), ...(opts.attnMask ? { attnMask: opts.attnMask } : {}) };
+    const a = x.add(this.drop.forward(this.attn.forward(h, h, h, attnOpts)));
+    const m = this.fc2.forward(
+      (this.act.forward as (t: Tensor) => Tensor).call(this.act, this.fc1.forward(this.ln2.forward(a))),
+    );
     return a.add(this.drop.forward(m));
   }
 }
