@@ -22,7 +22,8 @@ const flags = parseFlags("char-transformer", "tiny character-level GPT on Shakes
   load: { type: "string", default: "", help: "start from weights in this .safetensors file" },
 });
 const activation = flags.activation;
-if (activation !== "gelu" && activation !== "relu") throw new Error(`--activation must be gelu or relu, got ${activation}`);
+if (activation !== "gelu" && activation !== "relu")
+  throw new Error(`--activation must be gelu or relu, got ${activation}`);
 await runCharTransformer({
   ...flags,
   activation,

@@ -10,6 +10,12 @@ export interface BackwardOptions {
   createGraph?: boolean;
   /** Only compute gradients for these tensors and return them instead of accumulating into `.grad`. */
   inputs?: readonly Tensor[];
+  /**
+   * Tensors to treat as constants: the walk does not enter their history. A backward rule that runs
+   * an inner backward (a vector-Jacobian product with upstream gradient g) passes g here, since g
+   * may itself depend on the op being differentiated.
+   */
+  constants?: readonly Tensor[];
 }
 
 /** Set by anomaly mode to inspect each computed gradient (null when off). */
@@ -25,7 +31,7 @@ export function setGradientCheckHook(fn: typeof gradientCheckHook): void {
  * Tensors reachable from `root` through recorded ops, ordered so every tensor comes after all the
  * tensors computed from it (reverse topological order). Iterative: deep graphs cannot overflow the stack.
  */
-export function topoOrder(root: Tensor): Tensor[] {
+export function topoOrder(root: Tensor, constants?: ReadonlySet<Tensor>): Tensor[] {
   const post: Tensor[] = [];
   const visited = new Set<Tensor>([root]);
   // Explicit stack of (tensor, next input index) in two parallel arrays: no per-node allocation.
@@ -34,7 +40,7 @@ export function topoOrder(root: Tensor): Tensor[] {
   while (stack.length > 0) {
     const top = stack.length - 1;
     const t = stack[top]!;
-    const inputs = t.gradFn ? t.gradFn.inputs : NONE;
+    const inputs = t.gradFn && !constants?.has(t) ? t.gradFn.inputs : NONE;
     const i = next[top]!;
     if (i < inputs.length) {
       next[top] = i + 1;
@@ -54,6 +60,16 @@ export function topoOrder(root: Tensor): Tensor[] {
 }
 
 const NONE: readonly Tensor[] = [];
+
+/** The tensors in `order` (outputs before inputs) from which some tensor in `targets` is reachable. */
+function leadingTo(order: readonly Tensor[], targets: ReadonlySet<Tensor>): Set<Tensor> {
+  const needed = new Set<Tensor>();
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i]!;
+    if (targets.has(t) || (t.gradFn?.inputs.some((x) => needed.has(x)) ?? false)) needed.add(t);
+  }
+  return needed;
+}
 
 /**
  * Adds `g` into `t.grad`. Without createGraph this is in place when `t.grad` is a plain contiguous
@@ -130,10 +146,13 @@ export function backward(
 }
 
 function walk(root: Tensor, seed: Tensor, opts: BackwardOptions): (Tensor | null)[] | undefined {
-  const order = topoOrder(root);
+  const constants = opts.constants?.length ? new Set(opts.constants) : undefined;
+  const order = topoOrder(root, constants);
   const grads = new Map<Tensor, Tensor>();
   grads.set(root, seed);
   const wanted = opts.inputs ? new Set(opts.inputs) : null;
+  // With explicit inputs, walk only tensors that lead to one of them (like torch.autograd.grad).
+  const needed = wanted ? leadingTo(order, wanted) : null;
   const captured = new Map<Tensor, Tensor>();
   // How often each gradient buffer was handed to an input. A leaf may keep a buffer only it received;
   // a shared one (the same g passed to two inputs, views of it, the caller's seed) is copied first.
@@ -141,7 +160,7 @@ function walk(root: Tensor, seed: Tensor, opts: BackwardOptions): (Tensor | null
   deliveries.set(seed.data.data, 2);
   for (const t of order) {
     let g = grads.get(t);
-    if (g === undefined) continue;
+    if (g === undefined || (needed && !needed.has(t))) continue;
     grads.delete(t);
     let hooked = false;
     if (t.hooks.length) {
@@ -156,7 +175,7 @@ function walk(root: Tensor, seed: Tensor, opts: BackwardOptions): (Tensor | null
       storeGrad(t, g, exclusive, opts.createGraph ?? false);
     }
     const node = t.gradFn;
-    if (!node) continue;
+    if (!node || constants?.has(t)) continue;
     const inputGrads = node.apply(g);
     gradientCheckHook?.(node.name, node.callSite, inputGrads);
     const inputs = node.inputs;

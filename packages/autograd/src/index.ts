@@ -29,6 +29,7 @@ export { type BackwardFn, Node, primitiveOps, record } from "./node.js";
 export {
   cat,
   indexAdd,
+  layerNorm,
   lift,
   maskedFill,
   scatterAdd,

@@ -697,6 +697,26 @@ checkWith("indexAdd", "dim 1, non-contiguous input and src", (g) => {
   return { inputs: [g.transposed([3, 4]), g.narrowed([3, 2])], fn: (x, s) => indexAdd(x, 1, idx, s).exp() };
 });
 
+// ---- fused layer norm ----
+check(
+  "layerNorm",
+  "last dim, weight and bias",
+  (g) => [g.leaf([3, 5]), g.leaf([5]), g.leaf([5])],
+  (x, w, b) => ops.layerNorm(x, 1, w!, b!, 1e-5),
+);
+check(
+  "layerNorm",
+  "two trailing dims, no affine",
+  (g) => [g.leaf([2, 3, 4])],
+  (x) => ops.layerNorm(x, 2, null, null, 1e-5),
+);
+check(
+  "layerNorm",
+  "transposed input, weight only",
+  (g) => [g.transposed([3, 4]), g.leaf([4])],
+  (x, w) => ops.layerNorm(x, 1, w!, null, 1e-3).mul(x),
+);
+
 // ---- fused losses ----
 {
   const targets = (weight: boolean, smoothing: number) => ({

@@ -234,3 +234,15 @@ describe("fused cross-entropy", () => {
     expect(gradgradcheck((v) => softmaxCrossEntropy(v, targets).sum(), [x])).toBe(true);
   });
 });
+
+describe("fused layer norm", () => {
+  it("its gradient is differentiable in x, weight and bias (gradgradcheck)", async () => {
+    const nd = await import("@typegrad/tensor");
+    const { gradgradcheck, randn, layerNorm } = await import("../src/index.js");
+    const rng = new nd.Rng(8);
+    const x = randn([3, 4], { dtype: "float64", requiresGrad: true, rng });
+    const w = randn([4], { dtype: "float64", requiresGrad: true, rng });
+    const b = randn([4], { dtype: "float64", requiresGrad: true, rng });
+    expect(gradgradcheck((a, c, d) => layerNorm(a!, 1, c!, d!, 1e-5).tanh().sum(), [x, w, b])).toBe(true);
+  });
+});

@@ -16,20 +16,35 @@ export const WASM_DIR = join(here, "..", "src", "wasm");
 export const GENERATED = join(WASM_DIR, "kernels.generated.ts");
 
 /** Features the kernels use; nothing beyond what current engines ship (no relaxed-simd). */
-const FEATURES = { simd: true, bulk_memory: true };
+const FEATURES = { simd: true, bulk_memory: true, threads: true };
 
-/** Assembles the .wat files into `{ name: bytes }`, in a fixed order. */
+/** The memory import in gemm.wat, and its shared twin for the worker-thread pool (same code otherwise). */
+const MEMORY_IMPORT = '(import "env" "memory" (memory 1))';
+const SHARED_MEMORY_IMPORT = '(import "env" "memory" (memory 1 65536 shared))';
+
+/**
+ * Assembles the kernels into `{ name: bytes }`, in a fixed order: `gemm` (imports an ordinary memory)
+ * and `gemm_shared` (the same source importing a shared memory, for multi-threaded matmul; engines
+ * without the threads feature simply never load it).
+ */
 export async function assembleKernels() {
   const require = createRequire(import.meta.url);
   const wabt = await require("wabt")();
   const src = readFileSync(join(WASM_DIR, "gemm.wat"), "utf8");
-  const module = wabt.parseWat("gemm.wat", src, FEATURES);
-  try {
-    module.validate();
-    return { gemm: Uint8Array.from(module.toBinary({}).buffer) };
-  } finally {
-    module.destroy();
-  }
+  if (src.split(MEMORY_IMPORT).length !== 2) throw new Error(`gemm.wat must contain ${MEMORY_IMPORT} exactly once`);
+  const assemble = (name, text) => {
+    const module = wabt.parseWat(name, text, FEATURES);
+    try {
+      module.validate(FEATURES);
+      return Uint8Array.from(module.toBinary({}).buffer);
+    } finally {
+      module.destroy();
+    }
+  };
+  return {
+    gemm: assemble("gemm.wat", src),
+    gemm_shared: assemble("gemm.wat (shared)", src.replace(MEMORY_IMPORT, SHARED_MEMORY_IMPORT)),
+  };
 }
 
 /** The TypeScript source that embeds `kernels` (what this script writes). */
@@ -40,7 +55,7 @@ export function generatedSource(kernels) {
     "",
   ];
   for (const [name, bytes] of Object.entries(kernels)) {
-    lines.push(`/** ${name}.wat assembled (${bytes.length} bytes), base64. */`);
+    lines.push(`/** Kernel module "${name}" (${bytes.length} bytes), base64. */`);
     lines.push(`export const ${name.toUpperCase()}_WASM_BASE64 =`);
     lines.push(`  "${Buffer.from(bytes).toString("base64")}";`);
   }
@@ -50,6 +65,6 @@ export function generatedSource(kernels) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const kernels = await assembleKernels();
   writeFileSync(GENERATED, generatedSource(kernels));
-  for (const [name, bytes] of Object.entries(kernels)) console.log(`${name}.wat -> ${bytes.length} bytes`);
+  for (const [name, bytes] of Object.entries(kernels)) console.log(`${name}: ${bytes.length} bytes`);
   console.log(`wrote ${GENERATED}`);
 }

@@ -26,6 +26,7 @@ export {
 export * from "./kernels/elementwise.js";
 export { exp as fastExp, tanh as fastTanh } from "./kernels/fastmath.js";
 export { cat, gather, indexAdd, indexSelect, scatterAdd, stack } from "./kernels/indexing.js";
+export { layerNorm, layerNormBackward } from "./kernels/layer-norm.js";
 export { setCodegenEnabled } from "./kernels/loops.js";
 export {
   gemm,

@@ -3,5 +3,6 @@ export * from "./elementwise.js";
 export * from "./indexing.js";
 export * from "./linalg.js";
 export * from "./loss.js";
+export * from "./norm.js";
 export * from "./reduce.js";
 export * from "./shape.js";

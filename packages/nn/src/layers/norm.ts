@@ -1,4 +1,4 @@
-import type { Tensor } from "@typegrad/autograd";
+import { layerNorm, type Tensor } from "@typegrad/autograd";
 import * as nd from "@typegrad/tensor";
 import { ArgumentError, type DType, fmtShape, ShapeError } from "@typegrad/tensor";
 import { Module } from "../module.js";
@@ -48,12 +48,6 @@ export class LayerNorm extends Module {
         `LayerNorm: input of shape ${fmtShape(x.shape)} does not end with normalizedShape ${fmtShape(this.normalizedShape)}`,
       );
     }
-    const dims = Array.from({ length: k }, (_, i) => x.ndim - k + i);
-    const centered = x.sub(x.mean(dims, true));
-    const variance = centered.mul(centered).mean(dims, true);
-    let y = centered.mul(variance.add(this.eps).rsqrt());
-    if (this.weight) y = y.mul(this.weight);
-    if (this.bias) y = y.add(this.bias);
-    return y;
+    return layerNorm(x, k, this.weight, this.bias, this.eps);
   }
 }

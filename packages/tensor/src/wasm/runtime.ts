@@ -1,9 +1,29 @@
 /**
  * Loads the WebAssembly SIMD GEMM kernel (src/wasm/gemm.wat, embedded as base64) lazily and
  * synchronously on first use, and owns the one WebAssembly.Memory it works in.
- * Portable: no Node-only API, so it works in browsers too.
+ * Portable: no Node-only API, so it works in browsers too. A thread pool (the Node entry point,
+ * src/node.ts) plugs in through {@link setGemmPool}.
  */
-import { GEMM_WASM_BASE64 } from "./kernels.generated.js";
+import { GEMM_SHARED_WASM_BASE64, GEMM_WASM_BASE64 } from "./kernels.generated.js";
+
+/**
+ * The part of the WebAssembly JS API used here, typed locally: the package compiles with lib ES2022
+ * (no DOM types) and @types/node 20 does not declare the `WebAssembly` namespace.
+ */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+/** A compiled module (opaque here). */
+export type WasmModule = object;
+interface WasmApi {
+  validate(bytes: Uint8Array<ArrayBuffer>): boolean;
+  Module: new (bytes: Uint8Array<ArrayBuffer>) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: object };
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+}
+/** The engine's WebAssembly object, if it has one. */
+const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** The exports of gemm.wat (see the comments there for the loop nest and layout). */
 interface GemmExports {
@@ -25,34 +45,65 @@ interface GemmExports {
     packB: number,
     tile: number,
   ): void;
-  MR: WebAssembly.Global;
-  KC: WebAssembly.Global;
-  MC: WebAssembly.Global;
-  NC: WebAssembly.Global;
+  MR: { value: number };
+  KC: { value: number };
+  MC: { value: number };
+  NC: { value: number };
 }
 
 const PAGE = 65536;
 
+/** The arguments of one `gemm` export call, in order (15 int32s: see {@link GemmExports.gemm}). */
+export type GemmJob = readonly number[];
+
+/**
+ * Extra threads that run `gemm` jobs on the same (shared) memory. The caller hands jobs to at most
+ * `available()` workers, runs its own share, then blocks in `join()` until the workers are done.
+ */
+export interface GemmPool {
+  /** Workers ready to take a job now (0 while they start up or when there are none). */
+  available(): number;
+  /** Starts one job on each of the first `jobs.length` ready workers. */
+  dispatch(jobs: readonly GemmJob[]): void;
+  /** Blocks until every dispatched job has finished; throws if one failed. */
+  join(): void;
+}
+
+/**
+ * Products with M·N·K·(es / 4) below this run on one thread even when a pool is installed: waking the
+ * workers (a futex round trip) and packing B once per thread must stay small next to the work. float64
+ * counts double since its kernel is half as fast. Measured with 2 threads on the dev machine: float32
+ * breaks even near 128³ (1.3× at 160³, 1.8× at 512³+), float64 near 100³ (1.2× at 128³).
+ */
+export const PARALLEL_MIN_WORK = 128 * 128 * 128;
+
 /** A loaded kernel instance with its memory and typed views over it. */
 export class WasmGemm {
   readonly exports: GemmExports;
-  readonly memory: WebAssembly.Memory;
+  readonly memory: WasmMemory;
   /** Rows per micro-tile. */
   readonly MR: number;
   /** k-block, row-block and column-block sizes of the packing (elements). */
   readonly KC: number;
   readonly MC: number;
   readonly NC: number;
+  /** The compiled module (sent to pool workers, which instantiate it over the same shared memory). */
+  readonly module: WasmModule;
+  /** Set by {@link setGemmPool}: large products are split by rows across it. */
+  pool: GemmPool | null = null;
+  /** Threads a product may use (the caller plus pool workers); sizes the per-thread workspaces. */
+  threads = 1;
   private f32View: Float32Array;
   private f64View: Float64Array;
 
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
+  constructor(api: WasmApi, module: WasmModule, memory: WasmMemory) {
+    this.module = module;
     this.memory = memory;
-    this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
-    this.MR = this.exports.MR.value as number;
-    this.KC = this.exports.KC.value as number;
-    this.MC = this.exports.MC.value as number;
-    this.NC = this.exports.NC.value as number;
+    this.exports = new api.Instance(module, { env: { memory } }).exports as GemmExports;
+    this.MR = this.exports.MR.value;
+    this.KC = this.exports.KC.value;
+    this.MC = this.exports.MC.value;
+    this.NC = this.exports.NC.value;
     this.f32View = new Float32Array(memory.buffer);
     this.f64View = new Float64Array(memory.buffer);
   }
@@ -66,7 +117,8 @@ export class WasmGemm {
     } catch {
       return false;
     }
-    // Growing detaches the old ArrayBuffer: views must be recreated.
+    // Growing detaches the old ArrayBuffer (or, when shared, leaves the old views at the old length):
+    // views must be recreated.
     this.f32View = new Float32Array(this.memory.buffer);
     this.f64View = new Float64Array(this.memory.buffer);
     return true;
@@ -77,8 +129,8 @@ export class WasmGemm {
     return es === 4 ? this.f32View : this.f64View;
   }
 
-  /** Bytes of packing workspace (scratch tile + packed A block + packed B block) for an M×N×K product. */
-  workspaceBytes(es: number, M: number, N: number, K: number): number {
+  /** Bytes of packing workspace for one thread (scratch tile + packed A block + packed B block). */
+  private threadWorkspace(es: number, M: number, N: number, K: number): number {
     const nr = 32 / es;
     const kc = Math.min(K, this.KC);
     const mc = roundUp(Math.min(M, this.MC), this.MR);
@@ -86,9 +138,16 @@ export class WasmGemm {
     return this.MR * 32 + align((mc + nc) * kc * es);
   }
 
+  /** Bytes of packing workspace `gemm` needs for an M×N×K product (one region per thread). */
+  workspaceBytes(es: number, M: number, N: number, K: number): number {
+    return this.threads * this.threadWorkspace(es, M, N, K);
+  }
+
   /**
-   * Runs C = A·B with the workspace at byte offset `work` (laid out as `workspaceBytes` says).
-   * Pointers are byte offsets; strides and `ldc` are in elements.
+   * Runs C = A·B with the workspace at byte offset `work` (`workspaceBytes` long). Pointers are byte
+   * offsets; strides and `ldc` are in elements. With a pool, large products are split into row blocks
+   * (multiples of MR) that the workers and this thread compute side by side; every element of C is
+   * still summed in the same order, so results are bitwise those of one thread.
    */
   gemm(
     es: 4 | 8,
@@ -105,10 +164,39 @@ export class WasmGemm {
     ldc: number,
     work: number,
   ): void {
-    const tile = work;
+    const pool = this.pool;
+    const helpers =
+      pool && this.threads > 1 && M * N * K * (es / 4) >= PARALLEL_MIN_WORK && M >= 2 * this.MR
+        ? Math.min(pool.available(), this.threads - 1)
+        : 0;
+    if (!pool || helpers === 0) {
+      this.exports.gemm(es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, ...this.pointers(es, M, K, work));
+      return;
+    }
+    const chunk = roundUp(Math.ceil(M / (helpers + 1)), this.MR);
+    const size = this.threadWorkspace(es, M, N, K);
+    const jobs: GemmJob[] = [];
+    // Row blocks 1.. go to the workers, block 0 stays on this thread.
+    for (let t = 1, m0 = chunk; t <= helpers && m0 < M; t++, m0 += chunk) {
+      const m = Math.min(chunk, M - m0);
+      const rowA = pA + m0 * ars * es;
+      const rowC = pC + m0 * ldc * es;
+      jobs.push([es, m, N, K, rowA, ars, acs, pB, brs, bcs, rowC, ldc, ...this.pointers(es, m, K, work + t * size)]);
+    }
+    pool.dispatch(jobs);
+    try {
+      const m = Math.min(chunk, M);
+      this.exports.gemm(es, m, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, ...this.pointers(es, m, K, work));
+    } finally {
+      pool.join();
+    }
+  }
+
+  /** [packA, packB, tile] byte offsets inside one thread's workspace at `work`. */
+  private pointers(es: number, M: number, K: number, work: number): [number, number, number] {
     const packA = work + this.MR * 32;
     const packB = packA + roundUp(Math.min(M, this.MC), this.MR) * Math.min(K, this.KC) * es;
-    this.exports.gemm(es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, packA, packB, tile);
+    return [packA, packB, work];
   }
 }
 
@@ -123,7 +211,7 @@ export function align(bytes: number): number {
 }
 
 /** Decodes standard base64 (kept local so the package needs neither `atob` nor Node's Buffer). */
-export function decodeBase64(s: string): Uint8Array {
+export function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   const table = new Int16Array(128).fill(-1);
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
@@ -145,27 +233,76 @@ export function decodeBase64(s: string): Uint8Array {
   return out;
 }
 
-let gemmBytes: Uint8Array | undefined;
+let gemmBytes: Uint8Array<ArrayBuffer> | undefined;
 /** The assembled gemm.wat bytes. */
-export function gemmWasmBytes(): Uint8Array {
+export function gemmWasmBytes(): Uint8Array<ArrayBuffer> {
   gemmBytes ??= decodeBase64(GEMM_WASM_BASE64);
   return gemmBytes;
 }
 
+let sharedBytes: Uint8Array<ArrayBuffer> | undefined;
+/** The same kernel importing a shared memory (for the thread pool). */
+export function gemmSharedWasmBytes(): Uint8Array<ArrayBuffer> {
+  sharedBytes ??= decodeBase64(GEMM_SHARED_WASM_BASE64);
+  return sharedBytes;
+}
+
 let instance: WasmGemm | null | undefined;
+let sharedInstance: WasmGemm | null | undefined;
+
+/** The WebAssembly API when the engine has one and it validates `bytes`. */
+function validating(bytes: Uint8Array<ArrayBuffer>): WasmApi | null {
+  return wasmApi && typeof wasmApi.validate === "function" && wasmApi.validate(bytes) ? wasmApi : null;
+}
 
 /**
- * The kernel instance, created on first call; null when this engine has no WebAssembly or no SIMD
+ * The kernel instance matmul uses, created on first call: the shared-memory one once a pool has been
+ * installed, else one over an ordinary memory. Null when this engine has no WebAssembly or no SIMD
  * (validating the kernel module itself is the feature test: it uses exactly what we need).
  */
 export function getWasmGemm(): WasmGemm | null {
+  if (sharedInstance) return sharedInstance;
   if (instance !== undefined) return instance;
   instance = null;
-  if (typeof WebAssembly === "object" && typeof WebAssembly.validate === "function") {
-    const bytes = gemmWasmBytes();
-    if (WebAssembly.validate(bytes)) {
-      instance = new WasmGemm(new WebAssembly.Module(bytes), new WebAssembly.Memory({ initial: 1 }));
+  const bytes = gemmWasmBytes();
+  const api = validating(bytes);
+  if (api) instance = new WasmGemm(api, new api.Module(bytes), new api.Memory({ initial: 1 }));
+  return instance;
+}
+
+/** Pages the shared memory may grow to (2 GiB: byte offsets stay positive int32s). */
+const SHARED_MAX_PAGES = 32768;
+
+/**
+ * The kernel instance over a shared WebAssembly.Memory (created on first call), or null when the
+ * engine lacks SIMD, the threads feature or SharedArrayBuffer. Workers instantiate `module` over the
+ * same `memory`.
+ */
+export function getSharedWasmGemm(): WasmGemm | null {
+  if (sharedInstance !== undefined) return sharedInstance;
+  sharedInstance = null;
+  const bytes = gemmSharedWasmBytes();
+  const api = typeof SharedArrayBuffer === "function" ? validating(bytes) : null;
+  if (api) {
+    try {
+      const memory = new api.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
+      sharedInstance = new WasmGemm(api, new api.Module(bytes), memory);
+    } catch {
+      sharedInstance = null; // e.g. shared memory disabled (no cross-origin isolation in a browser)
     }
   }
-  return instance;
+  return sharedInstance;
+}
+
+/**
+ * Installs (or, with null, removes) the pool that large products are split across, with `threads`
+ * counting the calling thread. From then on matmul runs on the shared-memory instance. Returns false
+ * (and changes nothing) when the engine cannot share wasm memory.
+ */
+export function setGemmPool(pool: GemmPool | null, threads: number): boolean {
+  const shared = getSharedWasmGemm();
+  if (!shared) return false;
+  shared.pool = pool;
+  shared.threads = pool ? Math.max(1, Math.floor(threads)) : 1;
+  return true;
 }

@@ -1,0 +1,126 @@
+import { allocate, floatDType } from "../dtype.js";
+import { fmtShape, ShapeError } from "../errors.js";
+import { NDArray } from "../ndarray.js";
+
+/** Views `x` as rows of the trailing `size` elements (copying only if x is not contiguous). */
+function rows(op: string, x: NDArray, size: number): { data: ArrayLike<number>; base: number; n: number } {
+  if (size <= 0 || x.size % size !== 0) {
+    throw new ShapeError(`${op}: input of shape ${fmtShape(x.shape)} does not end with ${size} normalized elements`);
+  }
+  const c = x.contiguous();
+  return { data: c.data, base: c.offset, n: c.size / size };
+}
+
+/**
+ * Layer normalisation over the trailing `size` elements of each row:
+ * `y = (x − μ)·rstd·w + b` with `rstd = 1/√(var + eps)` and the biased variance (torch's rule).
+ * Returns `y` and the per-row `mean` and `rstd` the gradient needs.
+ *
+ * @example
+ * ```ts
+ * const { y } = layerNorm(randn([4, 8]), 8, null, null, 1e-5); // rows with mean 0, variance ≈ 1
+ * ```
+ */
+export function layerNorm(
+  x: NDArray,
+  size: number,
+  weight: NDArray | null,
+  bias: NDArray | null,
+  eps: number,
+): { y: NDArray; mean: NDArray; rstd: NDArray } {
+  const { data, base, n } = rows("layerNorm", x, size);
+  for (const [name, p] of [
+    ["weight", weight],
+    ["bias", bias],
+  ] as const) {
+    if (p && p.size !== size) {
+      throw new ShapeError(
+        `layerNorm: ${name} of shape ${fmtShape(p.shape)} must have ${size} elements (the normalized dims of ${fmtShape(x.shape)})`,
+      );
+    }
+  }
+  const dtype = floatDType(x.dtype);
+  const y = allocate(dtype, n * size);
+  const mean = new Float64Array(n);
+  const rstd = new Float64Array(n);
+  const w = weight ? weight.toTypedArray() : null;
+  const b = bias ? bias.toTypedArray() : null;
+  for (let r = 0; r < n; r++) {
+    const start = base + r * size;
+    let m = 0;
+    for (let j = 0; j < size; j++) m += data[start + j] as number;
+    m /= size;
+    let v = 0;
+    for (let j = 0; j < size; j++) {
+      const d = (data[start + j] as number) - m;
+      v += d * d;
+    }
+    const s = 1 / Math.sqrt(v / size + eps);
+    mean[r] = m;
+    rstd[r] = s;
+    const out = r * size;
+    for (let j = 0; j < size; j++) {
+      let val = ((data[start + j] as number) - m) * s;
+      if (w) val *= w[j] as number;
+      if (b) val += b[j] as number;
+      y[out + j] = val;
+    }
+  }
+  return { y: new NDArray(y, x.shape), mean: new NDArray(mean, [n]), rstd: new NDArray(rstd, [n]) };
+}
+
+/**
+ * Gradients of `layerNorm` for upstream `g`: with `x̂ = (x − μ)·rstd` and `ĝ = g·w`,
+ * `dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))`, `dw = Σ_rows g·x̂`, `db = Σ_rows g`.
+ */
+export function layerNormBackward(
+  g: NDArray,
+  x: NDArray,
+  size: number,
+  mean: NDArray,
+  rstd: NDArray,
+  weight: NDArray | null,
+): { dx: NDArray; dw: NDArray; db: NDArray } {
+  const X = rows("layerNormBackward", x, size);
+  const G = rows("layerNormBackward", g, size);
+  const dtype = floatDType(x.dtype);
+  const dx = allocate(dtype, X.n * size);
+  const dw = new Float64Array(size);
+  const db = new Float64Array(size);
+  const w = weight ? weight.toTypedArray() : null;
+  const M = mean.toTypedArray();
+  const S = rstd.toTypedArray();
+  for (let r = 0; r < X.n; r++) {
+    const xs = X.base + r * size;
+    const gs = G.base + r * size;
+    const m = M[r] as number;
+    const s = S[r] as number;
+    let sumG = 0;
+    let sumGX = 0;
+    for (let j = 0; j < size; j++) {
+      const gv = G.data[gs + j] as number;
+      const xhat = ((X.data[xs + j] as number) - m) * s;
+      const gh = w ? gv * (w[j] as number) : gv;
+      sumG += gh;
+      sumGX += gh * xhat;
+      dw[j] = (dw[j] as number) + gv * xhat;
+      db[j] = (db[j] as number) + gv;
+    }
+    const meanG = sumG / size;
+    const meanGX = sumGX / size;
+    const out = r * size;
+    for (let j = 0; j < size; j++) {
+      const gv = G.data[gs + j] as number;
+      const xhat = ((X.data[xs + j] as number) - m) * s;
+      const gh = w ? gv * (w[j] as number) : gv;
+      dx[out + j] = s * (gh - meanG - xhat * meanGX);
+    }
+  }
+  const wShape = weight ? weight.shape : [size];
+  const cast = (a: Float64Array) => {
+    const o = allocate(dtype, size);
+    o.set(a);
+    return new NDArray(o, wShape);
+  };
+  return { dx: new NDArray(dx, x.shape), dw: cast(dw), db: cast(db) };
+}
