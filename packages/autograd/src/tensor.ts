@@ -177,7 +177,8 @@ export class Tensor {
   registerHook(fn: GradHook): () => void {
     if (!this._requiresGrad)
       throw new ArgumentError("registerHook: can't register a hook on a tensor that does not require grad");
-    (this._hooks ??= []).push(fn);
+    this._hooks ??= [];
+    this._hooks.push(fn);
     return () => {
       this._hooks = (this._hooks ?? []).filter((h) => h !== fn);
     };

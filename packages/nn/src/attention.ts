@@ -19,11 +19,26 @@ export interface AttentionOptions {
   rng?: Rng;
 }
 
-/** The (L, S) causal mask: true where key j ≤ query i. */
+const causalCache = new Map<string, NDArray>();
+
+/** The (L, S) causal mask: true where key j ≤ query i (cached: models ask for the same few sizes). */
 export function causalMask(L: number, S: number): NDArray {
-  const rows = nd.arange(L, undefined, 1, { dtype: "int32" }).reshape([L, 1]);
-  const cols = nd.arange(S, undefined, 1, { dtype: "int32" }).reshape([1, S]);
-  return nd.le(cols, rows);
+  const key = `${L},${S}`;
+  let mask = causalCache.get(key);
+  if (!mask) {
+    const rows = nd.arange(L, undefined, 1, { dtype: "int32" }).reshape([L, 1]);
+    const cols = nd.arange(S, undefined, 1, { dtype: "int32" }).reshape([1, S]);
+    mask = nd.le(cols, rows);
+    if (causalCache.size > 32) causalCache.clear();
+    causalCache.set(key, mask);
+  }
+  return mask;
+}
+
+/** Rows (last dim) of a mask in which no key may be attended, as a bool array with last dim 1. */
+function deadRows(mask: NDArray): NDArray {
+  if (mask.dtype === "bool") return nd.eq(nd.max(mask.astype("int32"), -1, true), 0);
+  return nd.eq(nd.max(mask, -1, true), -Infinity);
 }
 
 /**
@@ -60,9 +75,11 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const L = q.shape[q.ndim - 2] as number;
   const S = k.shape[k.ndim - 2] as number;
   const scale = opts.scale ?? 1 / Math.sqrt(E);
-  let scores = q.matmul(k.transpose(-2, -1)).mul(scale);
+  // Scale q rather than the (L, S) scores: fewer elements when E < S, same result up to rounding.
+  let scores = q.mul(scale).matmul(k.transpose(-2, -1));
 
   let allowed: NDArray | null = opts.isCausal ? causalMask(L, S) : null;
+  let dead: NDArray | null = null;
   const mask = opts.attnMask instanceof Tensor ? opts.attnMask.data : opts.attnMask;
   if (mask !== undefined) {
     if (!(mask instanceof nd.NDArray))
@@ -71,15 +88,15 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     if (mask.dtype === "bool") allowed = mask;
     else if (nd.isFloat(mask.dtype)) scores = scores.add(new Tensor(mask.astype(scores.dtype)));
     else throw new DTypeError(`scaledDotProductAttention: attnMask must be bool or float, got ${mask.dtype}`);
+    // A row whose keys are all masked would be softmax(−∞…) = NaN: found from the (small) mask alone.
+    const d = deadRows(mask);
+    if (nd.max(d.astype("int32")).item() === 1) dead = d;
   }
   if (allowed) scores = scores.maskedFill(nd.logicalNot(allowed), -Infinity);
-
-  // Rows with every key masked would be softmax(-inf…) = NaN: give them finite scores, then zero them.
-  const dead = nd.eq(nd.max(scores.data, -1, true), -Infinity);
-  const anyDead = nd.max(dead.astype("int32")).item() === 1;
-  if (anyDead) scores = scores.maskedFill(dead, 0);
+  // Dead rows get finite scores, then zero weights: zeros in the output and in the gradient.
+  if (dead) scores = scores.maskedFill(dead, 0);
   let weights = scores.softmax(-1);
-  if (anyDead) weights = weights.maskedFill(dead, 0);
+  if (dead) weights = weights.maskedFill(dead, 0);
   if (opts.dropoutP) weights = dropout(weights, opts.dropoutP, true, opts.rng);
   return weights.matmul(v);
 }

@@ -316,16 +316,26 @@ export function where(cond: NDArray, a: ArrayLike, b: ArrayLike): NDArray {
   const A = asArray(a, b instanceof NDArray ? b.dtype : undefined);
   const B = asArray(b, A.dtype);
   const shape = broadcastAll("where", [cond.shape, A.shape, B.shape]);
-  const n = shape.reduce((p, d) => p * d, 1);
+  const n = shapeSize(shape);
   const out = allocate(dtype, n);
-  const oc = stridedOffsets(shape, cond.expand(shape).strides, cond.offset);
-  const oa = stridedOffsets(shape, A.expand(shape).strides, A.offset);
-  const ob = stridedOffsets(shape, B.expand(shape).strides, B.offset);
+  if (n === 0) return new NDArray(out, shape);
+  const { inner, rows } = layout(shape, [cond, A, B]);
+  const [rc, ra, rb] = rows as [Rows, Rows, Rows];
   const dc = cond.data;
   const da = A.data;
   const db = B.data;
-  for (let i = 0; i < n; i++)
-    out[i] = dc[oc[i] as number] ? (da[oa[i] as number] as number) : (db[ob[i] as number] as number);
+  const sc = rc.step;
+  const sa = ra.step;
+  const sb = rb.step;
+  let k = 0;
+  for (let r = 0; r < rc.rows.length; r++) {
+    let pc = rc.rows[r] as number;
+    let pa = ra.rows[r] as number;
+    let pb = rb.rows[r] as number;
+    for (let j = 0; j < inner; j++, pc += sc, pa += sa, pb += sb) {
+      out[k++] = dc[pc] ? (da[pa] as number) : (db[pb] as number);
+    }
+  }
   return new NDArray(out, shape);
 }
 
