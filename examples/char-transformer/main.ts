@@ -1,5 +1,6 @@
 // A tiny decoder-only transformer trained on a few KB of Shakespeare, character by character.
 //   pnpm --filter @typegrad/example-char-transformer start -- --steps 600 --save out/tiny-gpt.safetensors
+import "typegrad/node"; // multi-threaded matmul on Node
 import { parseFlags } from "@typegrad/examples-shared";
 import { runCharTransformer } from "./src/run.js";
 

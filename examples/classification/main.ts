@@ -1,5 +1,6 @@
 // Two moons and three spirals: binary and multi-class classification with decision boundaries as SVG.
 //   pnpm --filter @typegrad/example-classification start -- --epochs 100
+import "typegrad/node"; // multi-threaded matmul on Node
 import { parseFlags } from "@typegrad/examples-shared";
 import { runClassification } from "./src/run.js";
 

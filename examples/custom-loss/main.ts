@@ -1,5 +1,6 @@
 // Your own differentiable losses, two ways: composed from Tensor ops, or a defineOp with a hand-written backward.
 //   pnpm --filter @typegrad/example-custom-loss start
+import "typegrad/node"; // multi-threaded matmul on Node
 import { parseFlags } from "@typegrad/examples-shared";
 import { runCustomLoss } from "./src/run.js";
 

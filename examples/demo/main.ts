@@ -1,6 +1,7 @@
 // typegrad's main job: a short run of every example, then one summary table.
 //   pnpm demo            (full flags of each example: pnpm --filter <name> start -- --help)
 
+import "typegrad/node"; // multi-threaded matmul on Node
 import { runCharTransformer } from "@typegrad/example-char-transformer/run";
 import { runClassification } from "@typegrad/example-classification/run";
 import { runCustomLoss } from "@typegrad/example-custom-loss/run";

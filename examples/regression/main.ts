@@ -1,5 +1,6 @@
 // Toy regression with outliers: the same MLP trained with MSE, MAE and Huber loss.
 //   pnpm --filter @typegrad/example-regression start -- --epochs 300
+import "typegrad/node"; // multi-threaded matmul on Node
 import { parseFlags } from "@typegrad/examples-shared";
 import { runRegression } from "./src/run.js";
 
