@@ -203,14 +203,10 @@ export async function load(): Promise<Framework> {
   const info: string[] = ["workspace package"];
   const threads = process.env.TYPEGRAD_THREADS;
   if (threads !== undefined && threads !== "") {
-    // Forwarded for when typegrad grows a thread pool; used only if it exposes setNumThreads.
-    const api = tg as unknown as { setNumThreads?: (n: number) => void };
-    if (typeof api.setNumThreads === "function") {
-      api.setNumThreads(Number(threads));
-      info.push(`TYPEGRAD_THREADS=${threads} (setNumThreads called)`);
-    } else {
-      info.push(`TYPEGRAD_THREADS=${threads} (forwarded; typegrad has no setNumThreads yet)`);
-    }
+    // The Node entry turns the worker pool on; TYPEGRAD_THREADS picks its size (1 = single thread).
+    const { setNumThreads, getNumThreads } = await import("typegrad/node");
+    setNumThreads(Number(threads));
+    info.push(`TYPEGRAD_THREADS=${threads} (matmul threads: ${getNumThreads()})`);
   }
   return { info, prepare };
 }

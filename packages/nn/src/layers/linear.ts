@@ -51,7 +51,11 @@ export class Linear extends Module {
         `Linear: input of shape ${fmtShape(x.shape)} has last dim ${x.shape[x.ndim - 1]}, expected ${this.inFeatures}`,
       );
     }
-    const y = x.matmul(this.weight.T);
-    return this.bias ? y.add(this.bias) : y;
+    // Leading dims fold into one batch of rows: a single 2-d product forward, and a weight gradient
+    // that is one xᵀ·g product instead of a batch of them summed afterwards.
+    const rows = x.ndim > 2 ? x.reshape(-1, this.inFeatures) : x;
+    let y = rows.matmul(this.weight.T);
+    if (this.bias) y = y.add(this.bias);
+    return x.ndim > 2 ? y.reshape(...x.shape.slice(0, -1), this.outFeatures) : y;
   }
 }
