@@ -1,6 +1,7 @@
 import * as nd from "@typegrad/tensor";
 import { ArgumentError, fmtShape, ShapeError, shapesEqual } from "@typegrad/tensor";
 import { enableGrad, noGrad } from "./grad-mode.js";
+import type { Node } from "./node.js";
 import { Tensor } from "./tensor.js";
 
 export interface BackwardOptions {
@@ -18,12 +19,18 @@ export interface BackwardOptions {
   constants?: readonly Tensor[];
 }
 
-/** Set by anomaly mode to inspect each computed gradient (null when off). */
-export let gradientCheckHook:
-  | ((opName: string, callSite: string | undefined, grads: readonly (Tensor | null)[]) => void)
-  | null = null;
+/** What anomaly mode does during backward (see anomaly.ts). */
+export interface GradientCheckHook {
+  /** Runs `node.apply(gradOut)` and checks the gradient coming in and the gradients it returns. */
+  applyNode(node: Node, gradOut: Tensor): (Tensor | null)[];
+  /** Checks `t.grad` after this pass stored `incoming` into it. */
+  storedGrad(t: Tensor, incoming: Tensor): void;
+}
 
-export function setGradientCheckHook(fn: typeof gradientCheckHook): void {
+/** Set by anomaly mode to inspect each computed gradient (null when off: one null check per node). */
+export let gradientCheckHook: GradientCheckHook | null = null;
+
+export function setGradientCheckHook(fn: GradientCheckHook | null): void {
   gradientCheckHook = fn;
 }
 
@@ -173,11 +180,11 @@ function walk(root: Tensor, seed: Tensor, opts: BackwardOptions): (Tensor | null
     } else if (t.isLeaf || t.retainsGrad) {
       const exclusive = t.isLeaf && !hooked && (deliveries.get(g.data.data) ?? 0) <= 1;
       storeGrad(t, g, exclusive, opts.createGraph ?? false);
+      gradientCheckHook?.storedGrad(t, g);
     }
     const node = t.gradFn;
     if (!node || constants?.has(t)) continue;
-    const inputGrads = node.apply(g);
-    gradientCheckHook?.(node.name, node.callSite, inputGrads);
+    const inputGrads = gradientCheckHook ? gradientCheckHook.applyNode(node, g) : node.apply(g);
     const inputs = node.inputs;
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i]!;

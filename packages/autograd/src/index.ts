@@ -31,6 +31,7 @@ export {
   indexAdd,
   layerNorm,
   lift,
+  linear,
   maskedFill,
   scatterAdd,
   softmaxCrossEntropy,

@@ -697,6 +697,20 @@ checkWith("indexAdd", "dim 1, non-contiguous input and src", (g) => {
   return { inputs: [g.transposed([3, 4]), g.narrowed([3, 2])], fn: (x, s) => indexAdd(x, 1, idx, s).exp() };
 });
 
+// ---- fused linear ----
+check(
+  "linear",
+  "with bias",
+  (g) => [g.leaf([4, 3]), g.leaf([5, 3]), g.leaf([5])],
+  (x, w, b) => ops.linear(x, w!, b!),
+);
+check(
+  "linear",
+  "no bias, transposed x",
+  (g) => [g.transposed([4, 3]), g.leaf([5, 3])],
+  (x, w) => ops.linear(x, w!, null),
+);
+
 // ---- fused layer norm ----
 check(
   "layerNorm",

@@ -29,3 +29,42 @@ export const matmul = primitive("matmul", (a: Tensor, b: Tensor): Tensor => {
     { saves: [a, b] },
   );
 });
+
+/**
+ * `x·Wᵀ + b` for 2-d `x` (N, in) and `W` (out, in), as one op: the product reads W through a
+ * transposed view (no copy), the bias add is fused into the same output, and backward gives
+ * contiguous gradients `dx = g·W`, `dW = gᵀ·x`, `db = Σ_rows g`.
+ *
+ * @example
+ * ```ts
+ * linear(x, weight, bias); // same as x.matmul(weight.T).add(bias)
+ * ```
+ */
+export const linear = primitive("linear", (x: Tensor, weight: Tensor, bias: Tensor | null): Tensor => {
+  if (x.ndim !== 2 || weight.ndim !== 2 || x.shape[1] !== weight.shape[1]) {
+    throw new ArgumentError(
+      `linear: expected x (N, in) and weight (out, in) with the same in, got ${nd.fmtShape(x.shape)} and ${nd.fmtShape(weight.shape)}`,
+    );
+  }
+  let out = nd.matmul(x.data, weight.data.transpose(0, 1));
+  if (bias) {
+    if (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0]) {
+      throw new ArgumentError(`linear: bias must have shape [${weight.shape[0]}], got ${nd.fmtShape(bias.shape)}`);
+    }
+    nd.addInPlace(out, bias.data.dtype === out.dtype ? bias.data : bias.data.astype(out.dtype));
+  }
+  if (out.dtype !== x.dtype && nd.isFloat(x.dtype)) out = out.astype(x.dtype);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record(
+    "linear",
+    inputs,
+    out,
+    (g) => {
+      const gx = x.requiresGrad ? g.matmul(weight) : null;
+      const gw = weight.requiresGrad ? g.transpose(0, 1).matmul(x) : null;
+      const gb = bias?.requiresGrad ? g.sum(0) : null;
+      return bias ? [gx, gw, gb] : [gx, gw];
+    },
+    { saves: [x, weight] },
+  );
+});

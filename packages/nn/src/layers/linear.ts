@@ -1,4 +1,4 @@
-import type { Tensor } from "@typegrad/autograd";
+import { linear, type Tensor } from "@typegrad/autograd";
 import * as nd from "@typegrad/tensor";
 import { ArgumentError, type DType, fmtShape, ShapeError } from "@typegrad/tensor";
 import * as init from "../init.js";
@@ -52,10 +52,10 @@ export class Linear extends Module {
       );
     }
     // Leading dims fold into one batch of rows: a single 2-d product forward, and a weight gradient
-    // that is one xᵀ·g product instead of a batch of them summed afterwards.
-    const rows = x.ndim > 2 ? x.reshape(-1, this.inFeatures) : x;
-    let y = rows.matmul(this.weight.T);
-    if (this.bias) y = y.add(this.bias);
-    return x.ndim > 2 ? y.reshape(...x.shape.slice(0, -1), this.outFeatures) : y;
+    // that is one gᵀ·x product instead of a batch of them summed afterwards.
+    const rows = x.ndim === 2 ? x : x.reshape(-1, this.inFeatures);
+    const y = linear(rows, this.weight, this.bias);
+    if (x.ndim === 2) return y;
+    return y.reshape(...x.shape.slice(0, -1), this.outFeatures);
   }
 }
