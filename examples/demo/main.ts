@@ -49,15 +49,15 @@ rows.push([
 
 const [gpt, tGpt] = await timed("char-transformer: tiny GPT on Shakespeare", () =>
   runCharTransformer({
-    steps: 150,
+    steps: 300,
     seed: 0,
     lr: 3e-3,
     batchSize: 16,
     blockSize: 32,
-    dModel: 48,
+    dModel: 64,
     heads: 4,
     layers: 2,
-    warmup: 20,
+    warmup: 30,
     sample: 120,
     out,
     save: `${out}/tiny-gpt.safetensors`,
