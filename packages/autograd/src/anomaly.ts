@@ -108,26 +108,22 @@ function scan(a: NDArray): NonFinite | null {
   if (!nd.isFloat(a.dtype)) return null;
   const data = a.data;
   const n = a.size;
-  let found: NonFinite | null = null;
-  const note = (i: number, v: number) => {
-    found ??= { nan: 0, posInf: 0, negInf: 0, firstNan: -1, firstPosInf: -1, firstNegInf: -1 };
+  const offs = a.isContiguous() ? null : nd.stridedOffsets(a.shape, a.strides, a.offset);
+  const base = a.offset;
+  // Fast pass: the first non-finite value (v - v is NaN, not 0, exactly for NaN and ±Infinity).
+  let i = 0;
+  if (offs) while (i < n && (data[offs[i] as number] as number) - (data[offs[i] as number] as number) === 0) i++;
+  else while (i < n && (data[base + i] as number) - (data[base + i] as number) === 0) i++;
+  if (i === n) return null;
+  const found: NonFinite = { nan: 0, posInf: 0, negInf: 0, firstNan: -1, firstPosInf: -1, firstNegInf: -1 };
+  for (; i < n; i++) {
+    const v = data[offs ? (offs[i] as number) : base + i] as number;
     if (v !== v) {
       if (found.nan++ === 0) found.firstNan = i;
-    } else if (v > 0) {
+    } else if (v === Infinity) {
       if (found.posInf++ === 0) found.firstPosInf = i;
-    } else if (found.negInf++ === 0) found.firstNegInf = i;
-  };
-  if (a.isContiguous()) {
-    const off = a.offset;
-    for (let i = 0; i < n; i++) {
-      const v = data[off + i] as number;
-      if (v - v !== 0) note(i, v); // true for NaN and ±Infinity only
-    }
-  } else {
-    const offs = nd.stridedOffsets(a.shape, a.strides, a.offset);
-    for (let i = 0; i < n; i++) {
-      const v = data[offs[i] as number] as number;
-      if (v - v !== 0) note(i, v);
+    } else if (v === -Infinity) {
+      if (found.negInf++ === 0) found.firstNegInf = i;
     }
   }
   return found;
@@ -155,6 +151,12 @@ function kinds(f: NonFinite): string {
   return k.join(" and ");
 }
 
+/** `" (a leaf named "weight")"`, `" (output of exp)"`: where an input came from. */
+function origin(t: Tensor): string {
+  if (t.gradFn) return ` (output of ${t.gradFn.name})`;
+  return t.name ? ` (a leaf named "${t.name}")` : " (a leaf)";
+}
+
 function shapes(ts: readonly Tensor[]): string {
   return ts.length === 0 ? "none" : ts.map((t) => `${fmtShape(t.shape)} ${t.dtype}`).join(", ");
 }
@@ -179,44 +181,52 @@ function siteLine(node: Node): string {
 const OWN_FRAME =
   /[\\/](?:packages[\\/](?:tensor|autograd|nn|typegrad)[\\/](?:src|dist)|node_modules[\\/](?:@typegrad[\\/][^\\/]+|typegrad))[\\/]/;
 
-/** The first stack frame outside typegrad and the runtime, without its leading `at `. */
-export function userFrame(stack: string | undefined): string | undefined {
+/** The first stack frame outside typegrad and the runtime, as `file:line:col (in fn)`. */
+function userFrame(stack: string | undefined): string | undefined {
   if (!stack) return undefined;
   for (const raw of stack.split("\n")) {
     const line = raw.trim();
     if (!line.startsWith("at ")) continue;
-    if (OWN_FRAME.test(line) || /\(?node:/.test(line) || line.endsWith("(native)") || line === "at <anonymous>") {
+    if (
+      OWN_FRAME.test(line) ||
+      /^at (?:.* \()?node:/.test(line) ||
+      line.endsWith("(native)") ||
+      line === "at <anonymous>"
+    ) {
       continue;
     }
-    return line.slice(3);
+    const frame = line.slice(3);
+    const m = frame.match(/^(.*) \((.*)\)$/);
+    if (!m) return frame;
+    const fn = m[1]!.replace(/^async /, "");
+    return fn === "<anonymous>" || fn === "Object.<anonymous>" ? m[2] : `${m[2]} (in ${fn})`;
   }
   return undefined;
 }
 
 /**
- * Captures the stack now (cheap: V8 formats it only when read) and gives the node a `callSite` getter
- * that formats and trims it on first use.
+ * Captures the stack now (V8 formats it only when read) and gives the node a `callSite` accessor that
+ * formats and trims it on first use, so ops that never go wrong pay only for the capture.
  */
 function attachCallSite(node: Node): void {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 64; // deep nn call chains must not push the user's frame out of the trace
-  const trace = new Error();
+  let trace: Error | null = new Error();
   Error.stackTraceLimit = limit;
   let site: string | undefined;
-  let done = false;
   Object.defineProperty(node, "callSite", {
     configurable: true,
     enumerable: true,
-    get() {
-      if (!done) {
+    get(): string | undefined {
+      if (trace) {
         site = userFrame(trace.stack);
-        done = true;
+        trace = null;
       }
       return site;
     },
     set(v: string | undefined) {
       site = v;
-      done = true;
+      trace = null;
     },
   });
 }
@@ -241,7 +251,7 @@ function checkForward(node: Node, output: Tensor): void {
   for (const i of nanInputs.length > 0 ? nanInputs : badInputs) {
     const f = inputs[i]!;
     const verb = f.nan ? "already contains" : "contains";
-    lines.push(`  input ${i} ${verb} ${kinds(f)} (${describe(f)})`);
+    lines.push(`  input ${i}${origin(node.inputs[i]!)} ${verb} ${kinds(f)} (${describe(f)})`);
   }
   if (nanInputs.length > 0) {
     lines.push(
@@ -277,7 +287,8 @@ const backwardChecks: GradientCheckHook = {
     }
     for (let i = 0; i < grads.length; i++) {
       const g = grads[i];
-      if (!g) continue;
+      // The engine drops gradients for inputs that don't require grad: whatever is there is harmless.
+      if (!g || !node.inputs[i]?.requiresGrad || !(g.data instanceof nd.NDArray)) continue;
       const f = scan(g.data);
       if (!f) continue;
       throw new AnomalyError(
@@ -305,10 +316,7 @@ const backwardChecks: GradientCheckHook = {
       ? "the gradient reaching it already did: it came from the gradient passed to backward(), a hook added with registerHook, or overflow when summing the gradients of a tensor used several times."
       : "the gradient this pass added was finite, so .grad held non-finite values before this backward() (zero it with grad = null), or the sum overflowed.";
     throw new AnomalyError(
-      [
-        `backward: the .grad accumulated into a ${what} contains ${kinds(f)}: ${describe(f)}.`,
-        `  ${cause}`,
-      ].join("\n"),
+      [`backward: the .grad accumulated into a ${what} contains ${kinds(f)}: ${describe(f)}.`, `  ${cause}`].join("\n"),
       "backward",
       "grad",
       undefined,

@@ -1,5 +1,5 @@
 import * as nd from "@typegrad/tensor";
-import { ArgumentError, type NDArray } from "@typegrad/tensor";
+import { ArgumentError, describeValue, type NDArray } from "@typegrad/tensor";
 import { record } from "./node.js";
 import { Tensor } from "./tensor.js";
 
@@ -39,10 +39,16 @@ export interface OpDefinition {
  */
 export function defineOp(def: OpDefinition): (...inputs: (Tensor | number)[]) => Tensor {
   if (!def || typeof def.forward !== "function" || typeof def.backward !== "function" || !def.name) {
-    throw new ArgumentError("defineOp: expected { name, forward(ctx, ...inputs), backward(ctx, gradOut) }");
+    throw new ArgumentError(
+      `defineOp: expected { name, forward(ctx, ...inputs), backward(ctx, gradOut) }, got ${describeValue(def)}`,
+    );
   }
   return (...args: (Tensor | number)[]): Tensor => {
-    const inputs = args.map((a) => (a instanceof Tensor ? a : new Tensor(nd.asArray(a))));
+    const inputs = args.map((a, i) => {
+      if (a instanceof Tensor) return a;
+      if (typeof a === "number" || typeof a === "boolean") return new Tensor(nd.asArray(a));
+      throw new ArgumentError(`${def.name}: input ${i} must be a Tensor or a number, got ${describeValue(a)}`);
+    });
     const savedTensors: Tensor[] = [];
     const ctx: OpContext = {
       saveForBackward(...values: (NDArray | Tensor)[]) {
@@ -59,7 +65,9 @@ export function defineOp(def: OpDefinition): (...inputs: (Tensor | number)[]) =>
       needsInputGrad: inputs.map((t) => t.requiresGrad),
     };
     const out = def.forward(ctx, ...inputs.map((t) => t.data));
-    if (!(out instanceof nd.NDArray)) throw new ArgumentError(`${def.name}: forward must return an NDArray`);
+    if (!(out instanceof nd.NDArray)) {
+      throw new ArgumentError(`${def.name}: forward must return an NDArray, got ${describeValue(out)}`);
+    }
     return record(
       def.name,
       inputs,

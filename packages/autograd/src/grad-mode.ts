@@ -1,3 +1,5 @@
+import { ArgumentError, describeValue } from "@typegrad/tensor";
+
 /** Whether ops record a graph. Off inside `noGrad` and during a plain `backward()`. */
 let enabled = true;
 
@@ -6,7 +8,8 @@ export function isGradEnabled(): boolean {
   return enabled;
 }
 
-function withMode<T>(mode: boolean, fn: () => T): T {
+function withMode<T>(op: string, mode: boolean, fn: () => T): T {
+  if (typeof fn !== "function") throw new ArgumentError(`${op}: expected a function, got ${describeValue(fn)}`);
   const prev = enabled;
   enabled = mode;
   try {
@@ -25,15 +28,17 @@ function withMode<T>(mode: boolean, fn: () => T): T {
  * ```
  */
 export function noGrad<T>(fn: () => T): T {
-  return withMode(false, fn);
+  return withMode("noGrad", false, fn);
 }
 
 /** Runs `fn` with graph recording on, even inside `noGrad`. @example `noGrad(() => enableGrad(() => x.mul(2)));` */
 export function enableGrad<T>(fn: () => T): T {
-  return withMode(true, fn);
+  return withMode("enableGrad", true, fn);
 }
 
 /** Sets grad mode globally (prefer `noGrad`/`enableGrad`, which restore it). */
 export function setGradEnabled(mode: boolean): void {
+  if (typeof mode !== "boolean")
+    throw new ArgumentError(`setGradEnabled: expected a boolean, got ${describeValue(mode)}`);
   enabled = mode;
 }

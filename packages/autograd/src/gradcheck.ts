@@ -1,5 +1,5 @@
 import * as nd from "@typegrad/tensor";
-import { ArgumentError, fmtShape } from "@typegrad/tensor";
+import { ArgumentError, describeValue, fmtShape } from "@typegrad/tensor";
 import { backward } from "./engine.js";
 import { enableGrad, noGrad } from "./grad-mode.js";
 import { Tensor } from "./tensor.js";
@@ -18,6 +18,28 @@ export class GradcheckError extends Error {
   override name = "GradcheckError";
 }
 
+/** Checks gradcheck's function, inputs array and tolerances (eps > 0, atol and rtol >= 0, all finite). */
+function checkArgs(op: string, fn: unknown, inputs: unknown, opts: GradcheckOptions): void {
+  if (typeof fn !== "function") throw new ArgumentError(`${op}: fn must be a function, got ${describeValue(fn)}`);
+  if (!Array.isArray(inputs))
+    throw new ArgumentError(`${op}: inputs must be an array of Tensors, got ${describeValue(inputs)}`);
+  if (opts === null || typeof opts !== "object") {
+    throw new ArgumentError(`${op}: options must be an object { eps?, atol?, rtol? }, got ${describeValue(opts)}`);
+  }
+  for (const [name, v, positive] of [
+    ["eps", opts.eps, true],
+    ["atol", opts.atol, false],
+    ["rtol", opts.rtol, false],
+  ] as const) {
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || (positive && v === 0)) {
+      throw new ArgumentError(
+        `${op}: ${name} must be a finite number ${positive ? "> 0" : ">= 0"}, got ${describeValue(v)}`,
+      );
+    }
+  }
+}
+
 /**
  * Compares analytic gradients (backward) with central finite differences, in float64. `fn` may return
  * any shape: every output element is checked through a random projection and one-hot probes.
@@ -34,6 +56,7 @@ export function gradcheck(
   inputs: readonly Tensor[],
   opts: GradcheckOptions = {},
 ): boolean {
+  checkArgs("gradcheck", fn, inputs, opts);
   const eps = opts.eps ?? 1e-6;
   const atol = opts.atol ?? 1e-5;
   const rtol = opts.rtol ?? 1e-3;
@@ -118,6 +141,7 @@ export function gradgradcheck(
   inputs: readonly Tensor[],
   opts: GradcheckOptions = {},
 ): boolean {
+  checkArgs("gradgradcheck", fn, inputs, opts);
   const diffInputs = inputs.filter((t) => t.requiresGrad);
   // Finite differences run under noGrad; the inner backward needs a graph regardless.
   const gradFn = (...xs: Tensor[]): Tensor => enableGrad(() => firstOrder(xs));

@@ -1,6 +1,6 @@
-import { fmtShape } from "@typegrad/tensor";
+import { ArgumentError, describeValue, fmtShape } from "@typegrad/tensor";
 import { topoOrder } from "./engine.js";
-import type { Tensor } from "./tensor.js";
+import { Tensor } from "./tensor.js";
 
 interface GraphItem {
   id: string;
@@ -10,7 +10,9 @@ interface GraphItem {
 }
 
 /** The graph behind `output` as a list of ops and leaves, outputs last. */
-function describe(output: Tensor): GraphItem[] {
+function describe(op: string, output: Tensor): GraphItem[] {
+  if (!(output instanceof Tensor))
+    throw new ArgumentError(`${op}: expected an output Tensor, got ${describeValue(output)}`);
   const order = topoOrder(output).reverse();
   const ids = new Map<Tensor, string>();
   order.forEach((t, i) => {
@@ -44,7 +46,7 @@ function describe(output: Tensor): GraphItem[] {
  */
 export function toDot(output: Tensor): string {
   const lines = ["digraph typegrad {", "  rankdir=BT;", '  node [fontname="Helvetica", fontsize=10];'];
-  for (const item of describe(output)) {
+  for (const item of describe("toDot", output)) {
     const style =
       item.kind === "op"
         ? "shape=box"
@@ -71,13 +73,14 @@ export function toDot(output: Tensor): string {
 export function toMermaid(output: Tensor): string {
   const lines = ["flowchart BT"];
   const esc = (s: string) => s.replace(/"/g, "'");
-  for (const item of describe(output)) {
+  const items = describe("toMermaid", output);
+  for (const item of items) {
     const label = `"${esc(item.label)}"`;
     lines.push(item.kind === "op" || item.kind === "output" ? `  ${item.id}[${label}]` : `  ${item.id}([${label}])`);
     for (const input of item.inputs) lines.push(`  ${input} --> ${item.id}`);
   }
   lines.push("  classDef param fill:#bfdbfe;", "  classDef output fill:#fde68a;");
-  for (const item of describe(output))
+  for (const item of items)
     if (item.kind === "param" || item.kind === "output") lines.push(`  class ${item.id} ${item.kind};`);
   return lines.join("\n");
 }

@@ -4,6 +4,7 @@
  */
 
 export { manualSeed, Rng } from "@typegrad/tensor";
+export { AnomalyError, detectAnomaly, isAnomalyEnabled, setDetectAnomaly } from "./anomaly.js";
 export {
   arange,
   eye,

@@ -3,6 +3,7 @@ import {
   ArgumentError,
   type DType,
   DTypeError,
+  describeValue,
   fmtShape,
   type NDArray,
   type NestedArray,
@@ -54,7 +55,7 @@ export class Tensor {
   constructor(data: NDArray, opts: { requiresGrad?: boolean } = {}) {
     if (!(data instanceof nd.NDArray)) {
       throw new ArgumentError(
-        `Tensor: expected an NDArray, got ${typeof data}; use tensor(values) to build from JS values`,
+        `Tensor: expected an NDArray, got ${describeValue(data)}; use tensor(values) to build from JS values`,
       );
     }
     this._data = data;
@@ -79,7 +80,8 @@ export class Tensor {
    * outside the graph. Bumps the version so stale saved tensors are detected.
    */
   setData(data: NDArray): void {
-    if (!(data instanceof nd.NDArray)) throw new ArgumentError("setData: expected an NDArray");
+    if (!(data instanceof nd.NDArray))
+      throw new ArgumentError(`setData: expected an NDArray, got ${describeValue(data)}`);
     if (this._requiresGrad && !nd.isFloat(data.dtype)) {
       throw new DTypeError(`setData: a tensor that requires grad needs float data, got ${data.dtype}`);
     }
@@ -122,6 +124,9 @@ export class Tensor {
     return this._requiresGrad;
   }
   set requiresGrad(value: boolean) {
+    if (typeof value !== "boolean") {
+      throw new ArgumentError(`requiresGrad: expected a boolean, got ${describeValue(value)}`);
+    }
     if (value && !nd.isFloat(this.dtype)) {
       throw new DTypeError(
         `requiresGrad: only floating point tensors can require gradients, got ${this.dtype} of shape ${fmtShape(this.shape)}`,
@@ -175,6 +180,9 @@ export class Tensor {
 
   /** Runs `fn` on this tensor's gradient during backward (it may return a replacement). Returns a remover. */
   registerHook(fn: GradHook): () => void {
+    if (typeof fn !== "function") {
+      throw new ArgumentError(`registerHook: expected a function (grad) => Tensor | void, got ${describeValue(fn)}`);
+    }
     if (!this._requiresGrad)
       throw new ArgumentError("registerHook: can't register a hook on a tensor that does not require grad");
     this._hooks ??= [];
@@ -383,6 +391,9 @@ export class Tensor {
   }
   /** Converts to another dtype (differentiable between float dtypes). */
   to(dtype: DType): Tensor {
+    if (!(nd.DTYPES as readonly unknown[]).includes(dtype)) {
+      throw new DTypeError(`to: unknown dtype ${describeValue(dtype)}; expected one of ${nd.DTYPES.join(", ")}`);
+    }
     return dtype === this.dtype ? this : ops.cast(this, dtype);
   }
   float(): Tensor {
@@ -408,7 +419,25 @@ export class Tensor {
   }
 
   // ---- in-place (only outside the graph: under noGrad or on tensors that don't require grad) ----
-  private inPlace(op: string, fn: () => void): this {
+  private inPlace(op: string, fn: () => void, operand?: unknown): this {
+    if (operand !== undefined) {
+      const o = operand instanceof Tensor ? operand.data : operand;
+      if (typeof o !== "number" && typeof o !== "boolean" && !(o instanceof nd.NDArray)) {
+        throw new ArgumentError(`${op}: expected a Tensor, NDArray or number, got ${describeValue(operand)}`);
+      }
+      if (o instanceof nd.NDArray) {
+        let ok = o.ndim <= this.ndim;
+        for (let i = 1; ok && i <= o.ndim; i++) {
+          const d = o.shape[o.ndim - i] as number;
+          if (d !== 1 && d !== this.shape[this.ndim - i]) ok = false;
+        }
+        if (!ok) {
+          throw new ShapeError(
+            `${op}: operand of shape ${fmtShape(o.shape)} does not broadcast to this tensor's shape ${fmtShape(this.shape)}`,
+          );
+        }
+      }
+    }
     if (this._requiresGrad && isGradEnabled()) {
       throw new ArgumentError(
         `${op}: in-place changes to a tensor that requires grad are only allowed inside noGrad() (shape ${fmtShape(this.shape)})`,
@@ -420,11 +449,11 @@ export class Tensor {
   }
   /** Copies `src` (broadcast) into this tensor's storage. */
   copy_(src: TensorLike | NDArray): this {
-    return this.inPlace("copy_", () => nd.assign(this.data, src instanceof Tensor ? src.data : src));
+    return this.inPlace("copy_", () => nd.assign(this.data, src instanceof Tensor ? src.data : src), src ?? null);
   }
   /** Fills with `value`. */
   fill_(value: number): this {
-    return this.inPlace("fill_", () => nd.assign(this.data, value));
+    return this.inPlace("fill_", () => nd.assign(this.data, value), value ?? null);
   }
   /** Fills with zeros. */
   zero_(): this {
@@ -432,15 +461,22 @@ export class Tensor {
   }
   /** Adds `other * alpha` in place. */
   add_(other: TensorLike, alpha = 1): this {
-    return this.inPlace("add_", () => {
-      const o = other instanceof Tensor ? other.data : other;
-      nd.assign(this.data, nd.add(this.data, alpha === 1 ? o : nd.mul(o, alpha)));
-    });
+    if (typeof alpha !== "number") throw new ArgumentError(`add_: alpha must be a number, got ${describeValue(alpha)}`);
+    return this.inPlace(
+      "add_",
+      () => {
+        const o = other instanceof Tensor ? other.data : other;
+        nd.assign(this.data, nd.add(this.data, alpha === 1 ? o : nd.mul(o, alpha)));
+      },
+      other ?? null,
+    );
   }
   /** Multiplies by `other` in place. */
   mul_(other: TensorLike): this {
-    return this.inPlace("mul_", () =>
-      nd.assign(this.data, nd.mul(this.data, other instanceof Tensor ? other.data : other)),
+    return this.inPlace(
+      "mul_",
+      () => nd.assign(this.data, nd.mul(this.data, other instanceof Tensor ? other.data : other)),
+      other ?? null,
     );
   }
 }

@@ -1,9 +1,17 @@
 import { Tensor } from "@typegrad/autograd";
 import * as nd from "@typegrad/tensor";
-import { ArgumentError, DTypeError, fmtShape, type NDArray, type Rng, ShapeError } from "@typegrad/tensor";
+import {
+  ArgumentError,
+  DTypeError,
+  describeValue,
+  fmtShape,
+  type NDArray,
+  type Rng,
+  ShapeError,
+} from "@typegrad/tensor";
 import * as init from "./init.js";
 import { dropout } from "./layers/basic.js";
-import { Linear } from "./layers/linear.js";
+import { checkFloatDType, checkInput, checkLayerOptions, checkSize, Linear } from "./layers/linear.js";
 import { Module } from "./module.js";
 
 export interface AttentionOptions {
@@ -23,6 +31,14 @@ const causalCache = new Map<string, NDArray>();
 
 /** The (L, S) causal mask: true where key j ≤ query i (cached: models ask for the same few sizes). */
 export function causalMask(L: number, S: number): NDArray {
+  for (const [name, v] of [
+    ["L", L],
+    ["S", S],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 0) {
+      throw new ArgumentError(`causalMask: ${name} must be a non-negative integer, got ${describeValue(v)}`);
+    }
+  }
   const key = `${L},${S}`;
   let mask = causalCache.get(key);
   if (!mask) {
@@ -57,7 +73,9 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     ["k", k],
     ["v", v],
   ] as const) {
-    if (!(t instanceof Tensor)) throw new ArgumentError(`scaledDotProductAttention: ${name} must be a Tensor`);
+    if (!(t instanceof Tensor)) {
+      throw new ArgumentError(`scaledDotProductAttention: ${name} must be a Tensor, got ${describeValue(t)}`);
+    }
     if (t.ndim < 2)
       throw new ShapeError(
         `scaledDotProductAttention: ${name} needs at least 2 dims (..., L, E), got ${fmtShape(t.shape)}`,
@@ -69,8 +87,36 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
       `scaledDotProductAttention: q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)} and v ${fmtShape(v.shape)} disagree (q and k need the same E, k and v the same S)`,
     );
   }
+  if (opts === null || typeof opts !== "object") {
+    throw new ArgumentError(
+      `scaledDotProductAttention: options must be an object { attnMask?, isCausal?, dropoutP?, scale? }, got ${describeValue(opts)}`,
+    );
+  }
+  if (opts.isCausal !== undefined && typeof opts.isCausal !== "boolean") {
+    throw new ArgumentError(
+      `scaledDotProductAttention: isCausal must be a boolean, got ${describeValue(opts.isCausal)}`,
+    );
+  }
   if (opts.isCausal && opts.attnMask !== undefined) {
     throw new ArgumentError("scaledDotProductAttention: pass either attnMask or isCausal, not both");
+  }
+  if (
+    opts.dropoutP !== undefined &&
+    (typeof opts.dropoutP !== "number" || !(opts.dropoutP >= 0 && opts.dropoutP <= 1))
+  ) {
+    throw new ArgumentError(
+      `scaledDotProductAttention: dropoutP must be a number in [0, 1], got ${describeValue(opts.dropoutP)}`,
+    );
+  }
+  if (opts.scale !== undefined && (typeof opts.scale !== "number" || !Number.isFinite(opts.scale))) {
+    throw new ArgumentError(
+      `scaledDotProductAttention: scale must be a finite number, got ${describeValue(opts.scale)}`,
+    );
+  }
+  if (!nd.isFloat(q.dtype) || !nd.isFloat(k.dtype) || !nd.isFloat(v.dtype)) {
+    throw new DTypeError(
+      `scaledDotProductAttention: q, k and v must be float32 or float64, got ${q.dtype}, ${k.dtype} and ${v.dtype}`,
+    );
   }
   const L = q.shape[q.ndim - 2] as number;
   const S = k.shape[k.ndim - 2] as number;
@@ -82,9 +128,19 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   let dead: NDArray | null = null;
   const mask = opts.attnMask instanceof Tensor ? opts.attnMask.data : opts.attnMask;
   if (mask !== undefined) {
-    if (!(mask instanceof nd.NDArray))
-      throw new ArgumentError("scaledDotProductAttention: attnMask must be a Tensor or NDArray");
-    nd.broadcastShapes("scaledDotProductAttention attnMask", mask.shape, scores.shape);
+    if (!(mask instanceof nd.NDArray)) {
+      throw new ArgumentError(
+        `scaledDotProductAttention: attnMask must be a bool or float Tensor or NDArray, got ${describeValue(mask)}`,
+      );
+    }
+    const fits =
+      mask.ndim <= scores.ndim &&
+      mask.shape.every((d, i) => d === 1 || d === scores.shape[scores.ndim - mask.ndim + i]);
+    if (!fits) {
+      throw new ShapeError(
+        `scaledDotProductAttention: attnMask of shape ${fmtShape(mask.shape)} does not broadcast to the scores' shape ${fmtShape(scores.shape)} (..., L, S)`,
+      );
+    }
     if (mask.dtype === "bool") allowed = mask;
     else if (nd.isFloat(mask.dtype)) scores = scores.add(new Tensor(mask.astype(scores.dtype)));
     else throw new DTypeError(`scaledDotProductAttention: attnMask must be bool or float, got ${mask.dtype}`);
@@ -128,6 +184,7 @@ export class MultiHeadAttention extends Module {
     opts: { bias?: boolean; dropout?: number; kdim?: number; vdim?: number; dtype?: "float32" | "float64" } = {},
   ) {
     super();
+    checkLayerOptions("MultiHeadAttention", opts);
     if (
       !Number.isInteger(embedDim) ||
       embedDim <= 0 ||
@@ -143,10 +200,16 @@ export class MultiHeadAttention extends Module {
     this.numHeads = numHeads;
     this.headDim = embedDim / numHeads;
     this.dropout = opts.dropout ?? 0;
-    if (!(this.dropout >= 0 && this.dropout <= 1))
-      throw new ArgumentError(`MultiHeadAttention: dropout must be in [0, 1], got ${this.dropout}`);
+    if (typeof this.dropout !== "number" || !(this.dropout >= 0 && this.dropout <= 1))
+      throw new ArgumentError(
+        `MultiHeadAttention: dropout must be a number in [0, 1], got ${describeValue(this.dropout)}`,
+      );
     const bias = opts.bias ?? true;
-    const dtype = opts.dtype ?? "float32";
+    if (typeof bias !== "boolean")
+      throw new ArgumentError(`MultiHeadAttention: bias must be a boolean, got ${describeValue(bias)}`);
+    const dtype = checkFloatDType("MultiHeadAttention", opts.dtype);
+    if (opts.kdim !== undefined) checkSize("MultiHeadAttention", "kdim", opts.kdim);
+    if (opts.vdim !== undefined) checkSize("MultiHeadAttention", "vdim", opts.vdim);
     this.qProj = new Linear(embedDim, embedDim, { bias, dtype });
     this.kProj = new Linear(opts.kdim ?? embedDim, embedDim, { bias, dtype });
     this.vProj = new Linear(opts.vdim ?? embedDim, embedDim, { bias, dtype });
@@ -170,6 +233,14 @@ export class MultiHeadAttention extends Module {
     value: Tensor,
     opts: { attnMask?: Tensor | NDArray; isCausal?: boolean } = {},
   ): Tensor {
+    checkInput("MultiHeadAttention", query, 0, "query");
+    checkInput("MultiHeadAttention", key, 0, "key");
+    checkInput("MultiHeadAttention", value, 0, "value");
+    if (opts === null || typeof opts !== "object") {
+      throw new ArgumentError(
+        `MultiHeadAttention: options must be an object { attnMask?, isCausal? }, got ${describeValue(opts)}`,
+      );
+    }
     const unbatched = query.ndim === 2;
     const q3 = unbatched ? query.unsqueeze(0) : query;
     const k3 = unbatched ? key.unsqueeze(0) : key;
@@ -178,6 +249,18 @@ export class MultiHeadAttention extends Module {
       throw new ShapeError(
         `MultiHeadAttention: expected (B, L, E) inputs, got query ${fmtShape(query.shape)}, key ${fmtShape(key.shape)}, value ${fmtShape(value.shape)}`,
       );
+    }
+    const dims = [
+      ["query", q3, this.qProj],
+      ["key", k3, this.kProj],
+      ["value", v3, this.vProj],
+    ] as const;
+    for (const [name, t, proj] of dims) {
+      if (t.shape[2] !== proj.inFeatures) {
+        throw new ShapeError(
+          `MultiHeadAttention: ${name} of shape ${fmtShape(t.shape)} must have ${proj.inFeatures} features in its last dim (the input size of its projection, Linear(${proj.inFeatures}, ${proj.outFeatures}))`,
+        );
+      }
     }
     const [B, L] = q3.shape as [number, number, number];
     const S = k3.shape[1] as number;

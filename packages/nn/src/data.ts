@@ -6,6 +6,7 @@
 import { stack, Tensor } from "@typegrad/autograd";
 import {
   ArgumentError,
+  describeValue,
   fmtShape,
   getDefaultRng,
   IndexError,
@@ -38,7 +39,9 @@ export class TensorDataset implements Dataset {
     const wrapped = tensors.map((t, i) => {
       if (t instanceof Tensor) return t;
       if (t instanceof NDArray) return new Tensor(t);
-      throw new ArgumentError(`TensorDataset: argument ${i} is ${typeof t}; expected a Tensor or an NDArray`);
+      throw new ArgumentError(
+        `TensorDataset: argument ${i} is ${typeof t}; expected a Tensor or an NDArray, got ${describeValue(t)}`,
+      );
     });
     const shapes = wrapped.map((t) => fmtShape(t.shape)).join(", ");
     if (wrapped.some((t) => t.ndim === 0)) {
@@ -103,7 +106,9 @@ export class DataLoader implements Iterable<Tensor[]> {
       typeof dataset.get !== "function" ||
       !Number.isInteger(dataset.length)
     ) {
-      throw new ArgumentError("DataLoader: expected a dataset with an integer length and get(index)");
+      throw new ArgumentError(
+        `DataLoader: expected a dataset with an integer length and get(index), got ${describeValue(dataset)}`,
+      );
     }
     const { batchSize = 1, shuffle = false, dropLast = false, seed } = opts;
     if (!Number.isInteger(batchSize) || batchSize <= 0) {

@@ -3,6 +3,20 @@
  * @packageDocumentation
  */
 export { type AttentionOptions, causalMask, MultiHeadAttention, scaledDotProductAttention } from "./attention.js";
+export {
+  CHECKPOINT_VERSION,
+  type Checkpoint,
+  CheckpointError,
+  type CheckpointState,
+  type CheckpointTargets,
+  loadCheckpoint,
+  parseCheckpoint,
+  type RestoredCheckpoint,
+  restoreCheckpoint,
+  type SchedulerKind,
+  saveCheckpoint,
+  serializeCheckpoint,
+} from "./checkpoint.js";
 export * from "./data.js";
 export * as init from "./init.js";
 export {

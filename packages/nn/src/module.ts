@@ -1,10 +1,13 @@
 import { noGrad, Tensor } from "@typegrad/autograd";
 import * as nd from "@typegrad/tensor";
-import { ArgumentError, type DType, fmtShape, type NDArray, ShapeError } from "@typegrad/tensor";
+import { ArgumentError, type DType, describeValue, fmtShape, type NDArray, ShapeError } from "@typegrad/tensor";
 import { Parameter } from "./parameter.js";
 
-/** Thrown by `loadStateDict` with every missing, unexpected and mismatched key named. */
-export class StateDictError extends Error {
+/**
+ * Thrown by `loadStateDict` with every missing and unexpected key named. An `ArgumentError`
+ * (so a `TypeError`), like every other bad-input error; size mismatches throw `ShapeError`.
+ */
+export class StateDictError extends ArgumentError {
   override name = "StateDictError";
 }
 
@@ -91,6 +94,8 @@ export abstract class Module {
 
   /** Sets training mode here and in every descendant. */
   train(mode = true): this {
+    if (typeof mode !== "boolean")
+      throw new ArgumentError(`Module.train: mode must be a boolean, got ${describeValue(mode)}`);
     for (const [, m] of this.namedModules()) m.training = mode;
     return this;
   }
@@ -102,6 +107,13 @@ export abstract class Module {
 
   /** Clears every parameter's gradient (to null by default, like torch's `set_to_none=True`). */
   zeroGrad(opts: { setToNone?: boolean } = {}): void {
+    if (
+      opts === null ||
+      typeof opts !== "object" ||
+      (opts.setToNone !== undefined && typeof opts.setToNone !== "boolean")
+    ) {
+      throw new ArgumentError(`Module.zeroGrad: expected { setToNone?: boolean }, got ${describeValue(opts)}`);
+    }
     for (const p of this.parameters()) {
       if (opts.setToNone === false && p.grad) p.grad = new Tensor(nd.zerosLike(p.grad.data));
       else p.grad = null;
@@ -111,7 +123,7 @@ export abstract class Module {
   /** Converts every parameter to `dtype` in place (same Parameter objects). */
   to(dtype: DType): this {
     if (dtype !== "float32" && dtype !== "float64")
-      throw new ArgumentError(`Module.to: expected float32 or float64, got ${dtype}`);
+      throw new ArgumentError(`Module.to: expected float32 or float64, got ${describeValue(dtype)}`);
     for (const p of this.parameters()) {
       if (p.dtype !== dtype) {
         p.setData(p.data.astype(dtype));
@@ -136,20 +148,24 @@ export abstract class Module {
     sd: Record<string, NDArray | Tensor>,
     opts: { strict?: boolean } = {},
   ): { missing: string[]; unexpected: string[] } {
-    if (sd === null || typeof sd !== "object")
-      throw new ArgumentError("loadStateDict: expected an object of name -> NDArray");
+    if (sd === null || typeof sd !== "object" || Array.isArray(sd) || sd instanceof Tensor || sd instanceof nd.NDArray)
+      throw new ArgumentError(`loadStateDict: expected an object of name -> NDArray, got ${describeValue(sd)}`);
+    if (opts === null || typeof opts !== "object" || (opts.strict !== undefined && typeof opts.strict !== "boolean")) {
+      throw new ArgumentError(`loadStateDict: expected options { strict?: boolean }, got ${describeValue(opts)}`);
+    }
     const strict = opts.strict ?? true;
     const params = new Map(this.namedParameters("", { removeDuplicate: false }));
     const missing = [...params.keys()].filter((k) => !(k in sd));
     const unexpected = Object.keys(sd).filter((k) => !params.has(k));
     const mismatched: string[] = [];
+    const wrongKind: string[] = [];
     const updates: [Parameter, NDArray][] = [];
     for (const [name, p] of params) {
       const v = sd[name];
       if (v === undefined) continue;
       const arr = v instanceof Tensor ? v.data : v;
       if (!(arr instanceof nd.NDArray)) {
-        mismatched.push(`${name}: expected an NDArray, got ${typeof arr}`);
+        wrongKind.push(`${name}: expected an NDArray or Tensor, got ${describeValue(arr)}`);
         continue;
       }
       if (!nd.shapesEqual(arr.shape, p.shape)) {
@@ -160,6 +176,7 @@ export abstract class Module {
     }
     const problems: string[] = [];
     if (mismatched.length) problems.push(`size mismatch: ${mismatched.join("; ")}`);
+    if (wrongKind.length) problems.push(`wrong value type: ${wrongKind.join("; ")}`);
     if (strict && missing.length) problems.push(`missing keys: ${missing.join(", ")}`);
     if (strict && unexpected.length) problems.push(`unexpected keys: ${unexpected.join(", ")}`);
     if (problems.length) {

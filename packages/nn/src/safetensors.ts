@@ -14,7 +14,9 @@
  * keeps them in a hash map, so it has no fixed order). So serialize → parse → serialize is byte-stable.
  *
  * Reading validates the whole file before returning anything and throws `SafetensorsError` on any
- * problem. F32, F64, I32 and BOOL load as float32, float64, int32 and bool; F16 and BF16 are accepted
+ * problem. It is stricter than JSON.parse where a lenient reading could be silently wrong: a key repeated
+ * in any object of the header, and a name holding a lone surrogate (which UTF-8 text cannot carry and the
+ * reference rejects), are errors. F32, F64, I32 and BOOL load as float32, float64, int32 and bool; F16 and BF16 are accepted
  * and widened to float32 (exactly: every half and bfloat16 value is a float32), so writing such a file
  * back gives F32. Other dtypes (I8, U8, I16, U16, U32, I64, U64, F8_*) are rejected by name.
  *
@@ -213,6 +215,13 @@ export function parseSafetensorsWithMetadata(bytes: Uint8Array): SafetensorsCont
   if (typeof header !== "object" || header === null || Array.isArray(header)) {
     throw new SafetensorsError(`parseSafetensors: header must be a JSON object, got ${describe(header)}`);
   }
+  // JSON.parse keeps the last of repeated keys; other readers may keep the first, so refuse them.
+  const repeated = findDuplicateKey(text);
+  if (repeated !== null) {
+    throw new SafetensorsError(
+      `parseSafetensors: header repeats the key ${JSON.stringify(repeated)}; a key may appear only once per JSON object`,
+    );
+  }
 
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
@@ -222,6 +231,11 @@ export function parseSafetensorsWithMetadata(bytes: Uint8Array): SafetensorsCont
     if (name === METADATA_KEY) {
       if (raw !== null) metadata = checkMetadata("parseSafetensors", raw);
       continue;
+    }
+    if (!isWellFormed(name)) {
+      throw new SafetensorsError(
+        `parseSafetensors: tensor name ${JSON.stringify(name)} holds a lone surrogate, which is not valid Unicode`,
+      );
     }
     infos.push(checkTensorInfo(name, raw, dataLength));
   }
@@ -496,6 +510,45 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
   return a.length - b.length;
+}
+
+/**
+ * The first key that some object of `text` (known to be valid JSON) repeats, or null. One linear pass
+ * with an explicit stack, so any nesting depth is fine.
+ */
+function findDuplicateKey(text: string): string | null {
+  const objects: (Set<string> | null)[] = []; // one entry per open object (its keys) or array (null)
+  let wantKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const start = i;
+      let escaped = false;
+      for (i++; text.charCodeAt(i) !== 0x22; i++) {
+        if (text.charCodeAt(i) === 0x5c /* \ */) {
+          escaped = true;
+          i++;
+        }
+      }
+      const keys = objects[objects.length - 1];
+      if (wantKey && keys) {
+        const key = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i);
+        if (keys.has(key)) return key;
+        keys.add(key);
+        wantKey = false;
+      }
+    } else if (c === 0x7b /* { */) {
+      objects.push(new Set());
+      wantKey = true;
+    } else if (c === 0x5b /* [ */) {
+      objects.push(null);
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      objects.pop();
+    } else if (c === 0x2c /* , */) {
+      wantKey = Boolean(objects[objects.length - 1]);
+    }
+  }
+  return null;
 }
 
 /** False when `s` holds a lone surrogate (which UTF-8 cannot encode). */

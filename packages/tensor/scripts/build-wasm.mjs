@@ -22,17 +22,11 @@ const FEATURES = { simd: true, bulk_memory: true, threads: true };
 const MEMORY_IMPORT = '(import "env" "memory" (memory 1))';
 const SHARED_MEMORY_IMPORT = '(import "env" "memory" (memory 1 65536 shared))';
 
-/**
- * Assembles the kernels into `{ name: bytes }`, in a fixed order: `gemm` (imports an ordinary memory)
- * and `gemm_shared` (the same source importing a shared memory, for multi-threaded matmul; engines
- * without the threads feature simply never load it).
- */
-export async function assembleKernels() {
+/** An assembler for WebAssembly text (wabt's wat2wasm): `(fileName, text) => bytes`. */
+async function assembler() {
   const require = createRequire(import.meta.url);
   const wabt = await require("wabt")();
-  const src = readFileSync(join(WASM_DIR, "gemm.wat"), "utf8");
-  if (src.split(MEMORY_IMPORT).length !== 2) throw new Error(`gemm.wat must contain ${MEMORY_IMPORT} exactly once`);
-  const assemble = (name, text) => {
+  return (name, text) => {
     const module = wabt.parseWat(name, text, FEATURES);
     try {
       module.validate(FEATURES);
@@ -41,10 +35,49 @@ export async function assembleKernels() {
       module.destroy();
     }
   };
+}
+
+/**
+ * The text of src/wasm/`file`, checked to import an ordinary memory exactly once. wabt's parser reads
+ * each character by its low byte, so a non-ASCII character such as U+230A (low byte 0x0A) would end a
+ * comment line early: those are rejected with their position.
+ */
+function readWat(file) {
+  const src = readFileSync(join(WASM_DIR, file), "utf8");
+  for (let i = 0; i < src.length; i++) {
+    const code = src.charCodeAt(i);
+    if (code > 0xff && ((code & 0xff) === 0x0a || (code & 0xff) === 0x0d)) {
+      const line = src.slice(0, i).split("\n").length;
+      throw new Error(`${file}:${line}: character ${JSON.stringify(src[i])} confuses wabt's lexer; use ASCII`);
+    }
+  }
+  if (src.split(MEMORY_IMPORT).length !== 2) throw new Error(`${file} must contain ${MEMORY_IMPORT} exactly once`);
+  return src;
+}
+
+/**
+ * Assembles the matmul kernels into `{ name: bytes }`, in a fixed order: `gemm` (imports an ordinary
+ * memory) and `gemm_shared` (the same source importing a shared memory, for multi-threaded matmul;
+ * engines without the threads feature simply never load it).
+ */
+export async function assembleKernels() {
+  const assemble = await assembler();
+  const src = readWat("gemm.wat");
   return {
     gemm: assemble("gemm.wat", src),
     gemm_shared: assemble("gemm.wat (shared)", src.replace(MEMORY_IMPORT, SHARED_MEMORY_IMPORT)),
   };
+}
+
+/** Assembles the row kernels (softmax, log-softmax, cross-entropy: src/wasm/rows.wat) into `{ rows: bytes }`. */
+export async function assembleRowKernels() {
+  const assemble = await assembler();
+  return { rows: assemble("rows.wat", readWat("rows.wat")) };
+}
+
+/** Every kernel module the generated file embeds, in its order. */
+export async function assembleAll() {
+  return { ...(await assembleKernels()), ...(await assembleRowKernels()) };
 }
 
 /** The TypeScript source that embeds `kernels` (what this script writes). */
@@ -63,7 +96,7 @@ export function generatedSource(kernels) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const kernels = await assembleKernels();
+  const kernels = await assembleAll();
   writeFileSync(GENERATED, generatedSource(kernels));
   for (const [name, bytes] of Object.entries(kernels)) console.log(`${name}: ${bytes.length} bytes`);
   console.log(`wrote ${GENERATED}`);

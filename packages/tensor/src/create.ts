@@ -1,5 +1,5 @@
 import { allocate, castScalar, checkDType, type DType, dtypeOf, type TypedArray } from "./dtype.js";
-import { ArgumentError, fmtShape, ShapeError } from "./errors.js";
+import { ArgumentError, describeValue, fmtShape, ShapeError } from "./errors.js";
 import { NDArray, type NestedArray } from "./ndarray.js";
 import { checkShape, type Shape, shapeSize } from "./shape.js";
 
@@ -72,9 +72,7 @@ export function array(
 }
 
 function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  return typeof v === "string" ? `the string ${JSON.stringify(v)}` : typeof v;
+  return describeValue(v);
 }
 
 /**
@@ -86,31 +84,46 @@ function describe(v: unknown): string {
  * ```
  */
 export function full(shape: Shape, value: number | boolean, opts: CreateOptions = {}): NDArray {
-  const dims = checkShape("full", shape as unknown);
-  const dtype = checkDType("full", opts.dtype ?? (typeof value === "boolean" ? "bool" : "float32"));
-  const data = allocate(dtype, shapeSize(dims));
-  if (value) data.fill(castScalar(Number(value), dtype));
+  return filled("full", shape, value, opts.dtype ?? (typeof value === "boolean" ? "bool" : "float32"));
+}
+
+/** `full` with the calling op's name in its errors. */
+function filled(op: string, shape: Shape, value: number | boolean, dtype: unknown): NDArray {
+  const dims = checkShape(op, shape as unknown);
+  if (typeof value !== "number" && typeof value !== "boolean") {
+    throw new ArgumentError(`${op}: fill value must be a number or boolean, got ${describe(value)}`);
+  }
+  const dt = checkDType(op, dtype);
+  const data = allocate(dt, shapeSize(dims));
+  if (value) data.fill(castScalar(Number(value), dt));
   return new NDArray(data, dims);
 }
 
 /** Zeros of `shape`. @example `zeros([2, 3]).size; // 6` */
 export function zeros(shape: Shape, opts: CreateOptions = {}): NDArray {
-  return full(shape, 0, { dtype: opts.dtype ?? "float32" });
+  return filled("zeros", shape, 0, opts.dtype ?? "float32");
 }
 
 /** Ones of `shape`. @example `ones([3]).toArray(); // [1, 1, 1]` */
 export function ones(shape: Shape, opts: CreateOptions = {}): NDArray {
-  return full(shape, 1, { dtype: opts.dtype ?? "float32" });
+  return filled("ones", shape, 1, opts.dtype ?? "float32");
+}
+
+function checkNDArray(op: string, a: unknown): NDArray {
+  if (!(a instanceof NDArray)) throw new ArgumentError(`${op}: expected an NDArray, got ${describe(a)}`);
+  return a;
 }
 
 /** Zeros with the shape and dtype of `a`. */
 export function zerosLike(a: NDArray, opts: CreateOptions = {}): NDArray {
-  return zeros(a.shape, { dtype: opts.dtype ?? a.dtype });
+  checkNDArray("zerosLike", a);
+  return filled("zerosLike", a.shape, 0, opts.dtype ?? a.dtype);
 }
 
 /** Ones with the shape and dtype of `a`. */
 export function onesLike(a: NDArray, opts: CreateOptions = {}): NDArray {
-  return ones(a.shape, { dtype: opts.dtype ?? a.dtype });
+  checkNDArray("onesLike", a);
+  return filled("onesLike", a.shape, 1, opts.dtype ?? a.dtype);
 }
 
 /**
@@ -142,6 +155,9 @@ export function arange(start: number, stop?: number, step = 1, opts: CreateOptio
  */
 export function linspace(start: number, stop: number, n: number, opts: CreateOptions = {}): NDArray {
   if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`linspace: n must be a non-negative integer, got ${n}`);
+  if (!Number.isFinite(start) || !Number.isFinite(stop)) {
+    throw new ArgumentError(`linspace: start ${start} and stop ${stop} must be finite numbers`);
+  }
   const data = allocate(checkDType("linspace", opts.dtype ?? "float32"), n);
   const step = n > 1 ? (stop - start) / (n - 1) : 0;
   // Fill from both ends like torch so the endpoints are exact; n = 1 gives [start] like torch.
@@ -159,7 +175,15 @@ export function linspace(start: number, stop: number, n: number, opts: CreateOpt
  * ```
  */
 export function eye(n: number, m: number = n, opts: CreateOptions = {}): NDArray {
-  const out = zeros([n, m], opts);
+  for (const [name, v] of [
+    ["n", n],
+    ["m", m],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 0) {
+      throw new ArgumentError(`eye: ${name} must be a non-negative integer, got ${describe(v)}`);
+    }
+  }
+  const out = filled("eye", [n, m], 0, opts.dtype ?? "float32");
   for (let i = 0; i < Math.min(n, m); i++) out.data[i * m + i] = 1;
   return out;
 }

@@ -1,4 +1,4 @@
-import { DTypeError } from "./errors.js";
+import { ArgumentError, DTypeError, describeValue } from "./errors.js";
 
 /** The element types an NDArray can hold. `bool` is stored as a Uint8Array of 0/1. */
 export type DType = "float32" | "float64" | "int32" | "bool";
@@ -11,6 +11,9 @@ const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 
 
 /** Allocates a zeroed typed array for `dtype`. */
 export function allocate(dtype: DType, size: number): TypedArray {
+  if (!(size >= 0) || size % 1 !== 0) {
+    throw new ArgumentError(`allocate: size must be a non-negative integer, got ${describeValue(size)}`);
+  }
   switch (dtype) {
     case "float32":
       return new Float32Array(size);
@@ -21,7 +24,7 @@ export function allocate(dtype: DType, size: number): TypedArray {
     case "bool":
       return new Uint8Array(size);
     default:
-      throw new DTypeError(`unknown dtype ${JSON.stringify(dtype)}; expected one of ${DTYPES.join(", ")}`);
+      throw new DTypeError(`allocate: unknown dtype ${JSON.stringify(dtype)}; expected one of ${DTYPES.join(", ")}`);
   }
 }
 
@@ -37,7 +40,9 @@ export function dtypeOf(data: TypedArray): DType {
   if (data instanceof Float64Array) return "float64";
   if (data instanceof Int32Array) return "int32";
   if (data instanceof Uint8Array) return "bool";
-  throw new DTypeError(`unsupported typed array ${Object.prototype.toString.call(data)}`);
+  throw new DTypeError(
+    `dtypeOf: expected a Float32Array, Float64Array, Int32Array or Uint8Array, got ${describeValue(data)}`,
+  );
 }
 
 /** Checks that `dtype` is one of the supported names. */
@@ -48,7 +53,13 @@ export function checkDType(op: string, dtype: unknown): DType {
 
 /** PyTorch-style promotion within bool < int32 < float32 < float64. */
 export function promoteTypes(a: DType, b: DType): DType {
-  return RANK[a] >= RANK[b] ? a : b;
+  const ra = Object.hasOwn(RANK, a) ? RANK[a] : undefined;
+  const rb = Object.hasOwn(RANK, b) ? RANK[b] : undefined;
+  if (ra === undefined || rb === undefined) {
+    const bad = ra === undefined ? a : b;
+    throw new DTypeError(`promoteTypes: unknown dtype ${JSON.stringify(bad)}; expected one of ${DTYPES.join(", ")}`);
+  }
+  return ra >= rb ? a : b;
 }
 
 export function isFloat(dtype: DType): boolean {

@@ -37,3 +37,36 @@ export class StateError extends TypeError {
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(",")}]`;
 }
+
+/**
+ * Describes a value for an error message: `null`, `the number NaN`, `an array of length 3`,
+ * `a Float32Array of length 4`, `an NDArray of shape [2,3] (float32)`, `a Tensor of shape [2]`.
+ */
+export function describeValue(v: unknown): string {
+  if (v === null) return "null";
+  if (v === undefined) return "undefined";
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  switch (typeof v) {
+    case "number":
+      return `the number ${v}`;
+    case "string":
+      return `the string ${JSON.stringify(v)}`;
+    case "boolean":
+      return `the boolean ${v}`;
+    case "function":
+      return "a function";
+    case "object": {
+      const name = (v as object).constructor?.name ?? "Object";
+      const article = /^(?:[AEIOU]|ND)/.test(name) ? "an" : "a";
+      const shape = (v as { shape?: unknown }).shape;
+      if (Array.isArray(shape)) {
+        const dtype = (v as { dtype?: unknown }).dtype;
+        return `${article} ${name} of shape ${fmtShape(shape)}${typeof dtype === "string" ? ` (${dtype})` : ""}`;
+      }
+      if (ArrayBuffer.isView(v)) return `${article} ${name} of length ${(v as unknown as { length: number }).length}`;
+      return name === "Object" ? "an object" : `${article} ${name}`;
+    }
+    default:
+      return typeof v;
+  }
+}

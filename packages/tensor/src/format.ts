@@ -1,4 +1,5 @@
-import type { NDArray } from "./ndarray.js";
+import { ArgumentError, describeValue } from "./errors.js";
+import { NDArray } from "./ndarray.js";
 
 /** Print options, like `torch.set_printoptions`. */
 export const printOptions = { threshold: 1000, edgeItems: 3, precision: 4 };
@@ -15,6 +16,7 @@ export const printOptions = { threshold: 1000, edgeItems: 3, precision: 4 };
  * ```
  */
 export function formatNDArray(a: NDArray, name = "array"): string {
+  if (!(a instanceof NDArray)) throw new ArgumentError(`formatNDArray: expected an NDArray, got ${describeValue(a)}`);
   const summarize = a.size > printOptions.threshold;
   const edge = printOptions.edgeItems;
   const values = a.toTypedArray();

@@ -15,7 +15,15 @@ export {
   promoteTypes,
   type TypedArray,
 } from "./dtype.js";
-export { ArgumentError, DTypeError, fmtShape, IndexError, ShapeError, StateError } from "./errors.js";
+export {
+  ArgumentError,
+  DTypeError,
+  describeValue,
+  fmtShape,
+  IndexError,
+  ShapeError,
+  StateError,
+} from "./errors.js";
 export { formatNDArray, printOptions } from "./format.js";
 export {
   type CrossEntropyTargets,
@@ -49,6 +57,7 @@ export {
   sumToShape,
   variance,
   variance as var,
+  varianceCorrection,
 } from "./kernels/reduce.js";
 export { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./kernels/softmax.js";
 export { erf, erfc, normalCdf, normalPdf } from "./kernels/special.js";
@@ -75,3 +84,4 @@ export {
   shapesEqual,
 } from "./shape.js";
 export { isContiguousLayout, stridedOffsets } from "./strided.js";
+export { getRowKernelBackend, ROWS_WASM_MIN, type RowKernelBackend, setRowKernelBackend } from "./wasm/rows.js";

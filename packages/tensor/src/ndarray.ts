@@ -1,5 +1,5 @@
 import { allocate, castScalar, checkDType, type DType, dtypeOf, type TypedArray } from "./dtype.js";
-import { ArgumentError, fmtShape, IndexError, ShapeError } from "./errors.js";
+import { ArgumentError, describeValue, fmtShape, IndexError, ShapeError } from "./errors.js";
 import { formatNDArray } from "./format.js";
 import { contiguousStrides, normalizeDim, type Shape, shapeArgs, shapeSize } from "./shape.js";
 import { isContiguousLayout, stridedOffsets, viewStrides } from "./strided.js";
@@ -33,12 +33,33 @@ export class NDArray {
 
   constructor(data: TypedArray, shape: Shape, strides?: readonly number[], offset = 0) {
     this.data = data;
+    if (!ArrayBuffer.isView(data)) {
+      throw new ArgumentError(
+        `NDArray: data must be a Float32Array, Float64Array, Int32Array or Uint8Array, got ${describeValue(data)}; use array(values) to build from JS values`,
+      );
+    }
     this.dtype = dtypeOf(data);
+    if (!Array.isArray(shape))
+      throw new ArgumentError(`NDArray: shape must be an array of sizes, got ${describeValue(shape)}`);
     // Own copies of shape and strides (callers may reuse theirs); not frozen, which costs on every op.
     this.shape = shape.slice();
     let size = 1;
-    for (let i = 0; i < shape.length; i++) size *= shape[i] as number;
+    for (let i = 0; i < shape.length; i++) {
+      const d = shape[i] as number;
+      if (!(d >= 0) || d % 1 !== 0) {
+        throw new ArgumentError(`NDArray: invalid shape ${fmtShape(shape)}; sizes must be non-negative integers`);
+      }
+      size *= d;
+    }
     this.size = size;
+    if (strides && strides.length !== shape.length) {
+      throw new ShapeError(
+        `NDArray: got ${strides.length} strides ${fmtShape(strides)} for shape ${fmtShape(shape)}; expected ${shape.length}`,
+      );
+    }
+    if (!(offset >= 0) || offset % 1 !== 0) {
+      throw new ArgumentError(`NDArray: offset must be a non-negative integer, got ${describeValue(offset)}`);
+    }
     this.strides = strides ? strides.slice() : contiguousStrides(shape);
     this.offset = offset;
     if (!strides && offset + size > data.length) {
@@ -160,13 +181,24 @@ export class NDArray {
     for (let i = 0; i < target.length; i++) {
       const want = target[i] as number;
       if (i < lead) {
-        if (want < 0) throw new ShapeError(`expand: -1 is not allowed for new leading dim ${i} in ${fmtShape(target)}`);
+        if (want === -1)
+          throw new ShapeError(`expand: -1 is not allowed for new leading dim ${i} in ${fmtShape(target)}`);
+        if (!Number.isInteger(want) || want < 0) {
+          throw new ArgumentError(
+            `expand: invalid size ${want} in ${fmtShape(target)}; sizes must be non-negative integers`,
+          );
+        }
         outShape.push(want);
         strides.push(0);
         continue;
       }
       const have = this.shape[i - lead] as number;
       const size = want === -1 ? have : want;
+      if (!Number.isInteger(size) || size < 0) {
+        throw new ArgumentError(
+          `expand: invalid size ${want} in ${fmtShape(target)}; sizes must be non-negative integers or -1`,
+        );
+      }
       if (have === size) {
         outShape.push(size);
         strides.push(this.strides[i - lead] as number);
@@ -189,6 +221,9 @@ export class NDArray {
     if (dim === undefined) {
       drop = new Set(this.shape.flatMap((d, i) => (d === 1 ? [i] : [])));
     } else {
+      if (typeof dim !== "number" && !Array.isArray(dim)) {
+        throw new IndexError(`squeeze: dim must be an integer or an array of integers, got ${describeValue(dim)}`);
+      }
       const dims = typeof dim === "number" ? [dim] : dim;
       drop = new Set(
         dims.map((d) => normalizeDim("squeeze", d, this.ndim)).filter((d) => this.ndim > 0 && this.shape[d] === 1),
@@ -265,6 +300,9 @@ export class NDArray {
 
   /** Writes one element in place (the value is cast to this dtype). */
   set(value: number, ...index: number[]): void {
+    if (typeof value !== "number" && typeof value !== "boolean") {
+      throw new ArgumentError(`set: value must be a number or boolean, got ${describeValue(value)}`);
+    }
     this.data[this.offsetOf("set", index)] = castScalar(value, this.dtype);
   }
 

@@ -1,5 +1,5 @@
 import { allocate, castScalar, checkDType, type DType } from "./dtype.js";
-import { ArgumentError } from "./errors.js";
+import { ArgumentError, describeValue } from "./errors.js";
 import { NDArray } from "./ndarray.js";
 import { checkShape, type Shape, shapeSize } from "./shape.js";
 
@@ -86,7 +86,18 @@ export class Rng {
 
   /** Restores a snapshot from `getState()`. */
   setState(state: { s: readonly number[]; spare: number | null }): void {
+    if (state === null || typeof state !== "object" || !Array.isArray(state.s)) {
+      throw new ArgumentError(`Rng.setState: expected { s: number[4], spare }, got ${describeValue(state)}`);
+    }
     if (state.s.length !== 4) throw new ArgumentError(`Rng.setState: expected 4 state words, got ${state.s.length}`);
+    if (state.s.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
+      throw new ArgumentError(
+        `Rng.setState: state words must be 32-bit unsigned integers, got ${JSON.stringify(state.s)}`,
+      );
+    }
+    if (state.spare !== null && !Number.isFinite(state.spare)) {
+      throw new ArgumentError(`Rng.setState: spare must be null or a finite number, got ${describeValue(state.spare)}`);
+    }
     this.s.set(state.s);
     this.spare = state.spare;
   }
@@ -100,6 +111,9 @@ let defaultRng = new Rng(0);
 
 /** Seeds the default generator used when no `rng` option is given. @example `manualSeed(0); rand([2]);` */
 export function manualSeed(seed: number): void {
+  if (typeof seed !== "number" || !Number.isFinite(seed)) {
+    throw new ArgumentError(`manualSeed: seed must be a finite number, got ${describeValue(seed)}`);
+  }
   defaultRng = new Rng(seed);
 }
 
@@ -116,10 +130,16 @@ export interface RandomOptions {
 function fill(op: string, shape: Shape, opts: RandomOptions, fallback: DType, draw: (rng: Rng) => number): NDArray {
   const dims = checkShape(op, shape as unknown);
   const dtype = checkDType(op, opts.dtype ?? fallback);
-  const rng = opts.rng ?? defaultRng;
+  const rng = checkRng(op, opts.rng);
   const data = allocate(dtype, shapeSize(dims));
   for (let i = 0; i < data.length; i++) data[i] = castScalar(draw(rng), dtype);
   return new NDArray(data, dims);
+}
+
+function checkRng(op: string, rng: unknown): Rng {
+  if (rng === undefined) return defaultRng;
+  if (!(rng instanceof Rng)) throw new ArgumentError(`${op}: rng must be an Rng, got ${describeValue(rng)}`);
+  return rng;
 }
 
 /** Uniform samples in [0, 1). @example `manualSeed(1); rand([2, 2]);` */
@@ -142,12 +162,18 @@ export function randint(low: number, high: number, shape: Shape, opts: RandomOpt
 
 /** Uniform samples in [low, high). */
 export function uniform(shape: Shape, low: number, high: number, opts: RandomOptions = {}): NDArray {
+  if (!Number.isFinite(low) || !Number.isFinite(high) || low > high) {
+    throw new ArgumentError(`uniform: expected finite bounds low <= high, got low=${low}, high=${high}`);
+  }
   return fill("uniform", shape, opts, "float32", (r) => low + (high - low) * r.next());
 }
 
 /** A random permutation of 0..n-1 (Fisher–Yates), int32. */
 export function randperm(n: number, opts: RandomOptions = {}): NDArray {
-  const rng = opts.rng ?? defaultRng;
+  if (!Number.isInteger(n) || n < 0) {
+    throw new ArgumentError(`randperm: n must be a non-negative integer, got ${describeValue(n)}`);
+  }
+  const rng = checkRng("randperm", opts.rng);
   const data = new Int32Array(n);
   for (let i = 0; i < n; i++) data[i] = i;
   for (let i = n - 1; i > 0; i--) {

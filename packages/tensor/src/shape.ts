@@ -1,4 +1,4 @@
-import { ArgumentError, fmtShape, IndexError, ShapeError } from "./errors.js";
+import { ArgumentError, describeValue, fmtShape, IndexError, ShapeError } from "./errors.js";
 
 export type Shape = readonly number[];
 
@@ -28,7 +28,9 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 
 /** Validates a shape: non-negative integers. */
 export function checkShape(op: string, shape: unknown): number[] {
-  if (!Array.isArray(shape)) throw new ArgumentError(`${op}: shape must be an array of sizes, got ${String(shape)}`);
+  if (!Array.isArray(shape)) {
+    throw new ArgumentError(`${op}: shape must be an array of sizes, got ${describeValue(shape)}`);
+  }
   for (const d of shape) {
     if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
       throw new ArgumentError(`${op}: invalid shape ${JSON.stringify(shape)}; sizes must be non-negative integers`);
@@ -46,7 +48,7 @@ export function shapeArgs(args: readonly (number | readonly number[])[]): number
 /** Resolves a possibly negative dim against `ndim`, throwing an IndexError naming `op` when out of range. */
 export function normalizeDim(op: string, dim: number, ndim: number): number {
   if (typeof dim !== "number" || !Number.isInteger(dim)) {
-    throw new IndexError(`${op}: dim must be an integer, got ${String(dim)}`);
+    throw new IndexError(`${op}: dim must be an integer, got ${describeValue(dim)}`);
   }
   const lo = ndim === 0 ? -1 : -ndim;
   const hi = ndim === 0 ? 0 : ndim - 1;
@@ -59,6 +61,9 @@ export function normalizeDim(op: string, dim: number, ndim: number): number {
 /** Normalizes a dim spec (undefined = all dims) to a sorted unique list. */
 export function normalizeDims(op: string, dim: number | readonly number[] | undefined, ndim: number): number[] {
   if (dim === undefined) return Array.from({ length: ndim }, (_, i) => i);
+  if (typeof dim !== "number" && !Array.isArray(dim)) {
+    throw new IndexError(`${op}: dim must be an integer or an array of integers, got ${describeValue(dim)}`);
+  }
   const list = typeof dim === "number" ? [dim] : dim;
   const out = new Set<number>();
   for (const d of list) {

@@ -270,3 +270,13 @@ describe("logsumexp", () => {
     expect(logsumexp(x, -2).shape).toEqual([3, 5]);
   });
 });
+
+describe("reductions over empty leading dims", () => {
+  it("sum/mean/sumToShape of a [0, 2] array over dim 0 give zeros / NaN like torch", async () => {
+    const { mean, sum, sumToShape, zeros } = await import("../src/index.js");
+    expect(sum(zeros([0, 2]), 0).toArray()).toEqual([0, 0]);
+    expect(sum(zeros([0, 2, 3]), [0, 1]).toArray()).toEqual([0, 0, 0]);
+    expect(sumToShape(zeros([0, 2]), [2]).toArray()).toEqual([0, 0]);
+    expect((mean(zeros([0, 2]), 0).toArray() as number[]).every(Number.isNaN)).toBe(true);
+  });
+});

@@ -22,4 +22,5 @@ export {
   type NDArray,
   type NestedArray,
   ShapeError,
+  StateError,
 } from "@typegrad/tensor";

@@ -1,13 +1,13 @@
 import * as nd from "@typegrad/tensor";
-import { DTypeError, fmtShape, type NDArray } from "@typegrad/tensor";
+import { ArgumentError, DTypeError, describeValue, fmtShape, type NDArray } from "@typegrad/tensor";
 import { record } from "../node.js";
 import { Tensor, type TensorLike } from "../tensor.js";
-import { fused, lift, primitive, reduceTo } from "./common.js";
+import { checkTensor, fused, lift, primitive, reduceTo } from "./common.js";
 
-/** Lifts both operands and checks float-only ops. */
-function pair(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
-  const A = lift(a, b instanceof Tensor ? b : undefined);
-  const B = lift(b, A);
+/** Lifts both operands (Tensors, NDArrays or numbers), naming `op` when one is something else. */
+function pair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+  const A = lift(a, b instanceof Tensor ? b : undefined, op, "input");
+  const B = lift(b, A, op, "other");
   return [A, B];
 }
 
@@ -18,14 +18,14 @@ function pair(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
 export const add = primitive("add", (a: TensorLike, b: TensorLike): Tensor => {
   if (typeof b === "number" && a instanceof Tensor) return record("add", [a], nd.add(a.data, b), (g) => [g]);
   if (typeof a === "number" && b instanceof Tensor) return record("add", [b], nd.add(a, b.data), (g) => [g]);
-  const [x, y] = pair(a, b);
+  const [x, y] = pair("add", a, b);
   return record("add", [x, y], nd.add(x.data, y.data), (g) => [reduceTo(g, x.shape), reduceTo(g, y.shape)]);
 });
 
 export const sub = primitive("sub", (a: TensorLike, b: TensorLike): Tensor => {
   if (typeof b === "number" && a instanceof Tensor) return record("sub", [a], nd.sub(a.data, b), (g) => [g]);
   if (typeof a === "number" && b instanceof Tensor) return record("sub", [b], nd.sub(a, b.data), (g) => [g.neg()]);
-  const [x, y] = pair(a, b);
+  const [x, y] = pair("sub", a, b);
   return record("sub", [x, y], nd.sub(x.data, y.data), (g) => [
     reduceTo(g, x.shape),
     y.requiresGrad ? reduceTo(g.neg(), y.shape) : null,
@@ -35,7 +35,7 @@ export const sub = primitive("sub", (a: TensorLike, b: TensorLike): Tensor => {
 export const mul = primitive("mul", (a: TensorLike, b: TensorLike): Tensor => {
   if (typeof b === "number" && a instanceof Tensor) return record("mul", [a], nd.mul(a.data, b), (g) => [g.mul(b)]);
   if (typeof a === "number" && b instanceof Tensor) return record("mul", [b], nd.mul(a, b.data), (g) => [g.mul(a)]);
-  const [x, y] = pair(a, b);
+  const [x, y] = pair("mul", a, b);
   return record(
     "mul",
     [x, y],
@@ -47,7 +47,7 @@ export const mul = primitive("mul", (a: TensorLike, b: TensorLike): Tensor => {
 
 export const div = primitive("div", (a: TensorLike, b: TensorLike): Tensor => {
   if (typeof b === "number" && a instanceof Tensor) return record("div", [a], nd.div(a.data, b), (g) => [g.div(b)]);
-  const [x, y] = pair(a, b);
+  const [x, y] = pair("div", a, b);
   return record(
     "div",
     [x, y],
@@ -61,7 +61,7 @@ export const div = primitive("div", (a: TensorLike, b: TensorLike): Tensor => {
 });
 
 export const pow = primitive("pow", (a: TensorLike, b: TensorLike): Tensor => {
-  const [x, y] = pair(a, b);
+  const [x, y] = pair("pow", a, b);
   return record(
     "pow",
     [x, y],
@@ -84,7 +84,7 @@ function selectGrad(
   wins: (x: NDArray, y: NDArray) => NDArray,
 ) {
   return primitive(name, (a: TensorLike, b: TensorLike): Tensor => {
-    const [x, y] = pair(a, b);
+    const [x, y] = pair(name, a, b);
     return record(
       name,
       [x, y],
@@ -108,7 +108,7 @@ export const minimum = selectGrad("minimum", nd.minimum, nd.lt);
 
 /** Comparisons return bool tensors and are not differentiable. */
 export function compare(op: "eq" | "ne" | "lt" | "le" | "gt" | "ge", a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = pair(a, b);
+  const [x, y] = pair(op, a, b);
   return new Tensor(nd[op](x.data, y.data));
 }
 
@@ -242,6 +242,9 @@ function normalPdf(x: Tensor): Tensor {
  * The tanh approximation is composed from Tensor ops.
  */
 export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
+  if (approximate !== "none" && approximate !== "tanh") {
+    throw new ArgumentError(`gelu: approximate must be "none" or "tanh", got ${describeValue(approximate)}`);
+  }
   if (approximate === "tanh") {
     const c = Math.sqrt(2 / Math.PI);
     return x.mul(0.5).mul(x.pow(3).mul(0.044715).add(x).mul(c).tanh().add(1));
@@ -318,12 +321,13 @@ export const cast = primitive("cast", (x: Tensor, dtype: nd.DType): Tensor => {
 
 export const where = primitive("where", (cond: Tensor | NDArray, a: TensorLike, b: TensorLike): Tensor => {
   const c = cond instanceof Tensor ? cond.data : cond;
-  if (!(c instanceof nd.NDArray) || c.dtype !== "bool") {
-    throw new DTypeError(
-      `where: condition must be a bool tensor, got ${c instanceof nd.NDArray ? `${c.dtype} of shape ${fmtShape(c.shape)}` : typeof c}`,
-    );
+  if (!(c instanceof nd.NDArray)) {
+    throw new ArgumentError(`where: condition must be a bool Tensor or NDArray, got ${describeValue(c)}`);
   }
-  const [x, y] = pair(a, b);
+  if (c.dtype !== "bool") {
+    throw new DTypeError(`where: condition must be a bool tensor, got ${c.dtype} of shape ${fmtShape(c.shape)}`);
+  }
+  const [x, y] = pair("where", a, b);
   const C = new Tensor(c);
   return record("where", [x, y], nd.where(c, x.data, y.data), (g) => [
     x.requiresGrad ? reduceTo(where(C, g, 0), x.shape) : null,
@@ -333,15 +337,27 @@ export const where = primitive("where", (cond: Tensor | NDArray, a: TensorLike, 
 
 /** `value` where `mask` is true, `x` elsewhere. */
 export function maskedFill(x: Tensor, mask: Tensor | NDArray, value: number): Tensor {
+  checkTensor("maskedFill", "input", x);
   const m = mask instanceof Tensor ? mask.data : mask;
-  if (!(m instanceof nd.NDArray) || m.dtype !== "bool") {
-    throw new DTypeError(`maskedFill: mask must be a bool tensor, got ${m instanceof nd.NDArray ? m.dtype : typeof m}`);
+  if (!(m instanceof nd.NDArray)) {
+    throw new ArgumentError(`maskedFill: mask must be a bool Tensor or NDArray, got ${describeValue(m)}`);
   }
-  const out = where(m, value, x);
-  if (!nd.shapesEqual(out.shape, x.shape)) {
+  if (m.dtype !== "bool") {
+    throw new DTypeError(`maskedFill: mask must be bool, got ${m.dtype} of shape ${fmtShape(m.shape)}`);
+  }
+  if (typeof value !== "number" && typeof value !== "boolean") {
+    throw new ArgumentError(`maskedFill: value must be a number, got ${describeValue(value)}`);
+  }
+  let fits = m.ndim <= x.ndim;
+  for (let i = 1; fits && i <= m.ndim; i++) {
+    const d = m.shape[m.ndim - i] as number;
+    if (d !== 1 && d !== x.shape[x.ndim - i]) fits = false;
+  }
+  if (!fits) {
     throw new nd.ShapeError(
       `maskedFill: mask ${fmtShape(m.shape)} must broadcast to the input's shape ${fmtShape(x.shape)}`,
     );
   }
+  const out = where(m, value, x);
   return out.dtype === x.dtype ? out : out.to(x.dtype);
 }

@@ -1,19 +1,22 @@
 import * as nd from "@typegrad/tensor";
-import { ArgumentError, DTypeError, fmtShape, type NDArray } from "@typegrad/tensor";
+import { ArgumentError, DTypeError, describeValue, fmtShape, type NDArray } from "@typegrad/tensor";
 import { record } from "../node.js";
 import { Tensor } from "../tensor.js";
-import { primitive } from "./common.js";
+import { checkTensor, primitive } from "./common.js";
 import { cat } from "./shape.js";
 
 function indexArray(op: string, index: Tensor | NDArray): NDArray {
   const data = index instanceof Tensor ? index.data : index;
-  if (!(data instanceof nd.NDArray)) throw new ArgumentError(`${op}: index must be an int32 Tensor or NDArray`);
+  if (!(data instanceof nd.NDArray)) {
+    throw new ArgumentError(`${op}: index must be an int32 Tensor or NDArray, got ${describeValue(data)}`);
+  }
   if (data.dtype !== "int32")
     throw new DTypeError(`${op}: index must be int32, got ${data.dtype} of shape ${fmtShape(data.shape)}`);
   return data;
 }
 
 export const gather = primitive("gather", (x: Tensor, dim: number, index: Tensor | NDArray): Tensor => {
+  checkTensor("gather", "input", x);
   const idx = indexArray("gather", index);
   return record("gather", [x], nd.gather(x.data, dim, idx), (g) => [
     scatterAdd(new Tensor(nd.zerosLike(x.data, { dtype: g.dtype })), dim, idx, g),
@@ -24,7 +27,9 @@ export const gather = primitive("gather", (x: Tensor, dim: number, index: Tensor
 export const scatterAdd = primitive(
   "scatterAdd",
   (x: Tensor, dim: number, index: Tensor | NDArray, src: Tensor): Tensor => {
+    checkTensor("scatterAdd", "input", x);
     const idx = indexArray("scatterAdd", index);
+    checkTensor("scatterAdd", "src", src);
     return record("scatterAdd", [x, src], nd.scatterAdd(x.data, dim, idx, src.data), (g) => [
       g,
       src.requiresGrad ? padTo(gather(g, dim, idx), src.shape) : null,
@@ -47,6 +52,7 @@ function padTo(t: Tensor, shape: readonly number[]): Tensor {
 }
 
 export const indexSelect = primitive("indexSelect", (x: Tensor, dim: number, index: Tensor | NDArray): Tensor => {
+  checkTensor("indexSelect", "input", x);
   const idx = indexArray("indexSelect", index);
   return record("indexSelect", [x], nd.indexSelect(x.data, dim, idx), (g) => [
     indexAdd(new Tensor(nd.zerosLike(x.data, { dtype: g.dtype })), dim, idx, g),
@@ -57,7 +63,9 @@ export const indexSelect = primitive("indexSelect", (x: Tensor, dim: number, ind
 export const indexAdd = primitive(
   "indexAdd",
   (x: Tensor, dim: number, index: Tensor | NDArray, src: Tensor): Tensor => {
+    checkTensor("indexAdd", "input", x);
     const idx = indexArray("indexAdd", index);
+    checkTensor("indexAdd", "src", src);
     return record("indexAdd", [x, src], nd.indexAdd(x.data, dim, idx, src.data), (g) => [
       g,
       src.requiresGrad ? indexSelect(g, dim, idx) : null,

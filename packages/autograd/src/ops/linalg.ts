@@ -1,16 +1,19 @@
 import * as nd from "@typegrad/tensor";
-import { ArgumentError } from "@typegrad/tensor";
+import { ArgumentError, DTypeError, ShapeError } from "@typegrad/tensor";
 import { record } from "../node.js";
-import { Tensor } from "../tensor.js";
-import { primitive, reduceTo } from "./common.js";
+import type { Tensor } from "../tensor.js";
+import { checkTensor, primitive, reduceTo } from "./common.js";
 
 /**
  * torch.matmul semantics. Backward promotes 1-d operands to matrices the same way the forward did,
  * multiplies by the transposed partner, and sums broadcast batch dims back to each operand's shape.
  */
 export const matmul = primitive("matmul", (a: Tensor, b: Tensor): Tensor => {
-  if (!(a instanceof Tensor) || !(b instanceof Tensor))
-    throw new ArgumentError("matmul: both operands must be Tensors");
+  checkTensor("matmul", "input", a);
+  if (typeof b === "number") {
+    throw new ArgumentError(`matmul: other must be a Tensor, got the number ${b} (use mul for a scalar)`);
+  }
+  checkTensor("matmul", "other", b);
   return record(
     "matmul",
     [a, b],
@@ -41,15 +44,21 @@ export const matmul = primitive("matmul", (a: Tensor, b: Tensor): Tensor => {
  * ```
  */
 export const linear = primitive("linear", (x: Tensor, weight: Tensor, bias: Tensor | null): Tensor => {
+  checkTensor("linear", "x", x);
+  checkTensor("linear", "weight", weight);
+  if (bias !== null && bias !== undefined) checkTensor("linear", "bias", bias);
+  if (!nd.isFloat(x.dtype) || !nd.isFloat(weight.dtype)) {
+    throw new DTypeError(`linear: x and weight must be float32 or float64, got ${x.dtype} and ${weight.dtype}`);
+  }
   if (x.ndim !== 2 || weight.ndim !== 2 || x.shape[1] !== weight.shape[1]) {
-    throw new ArgumentError(
+    throw new ShapeError(
       `linear: expected x (N, in) and weight (out, in) with the same in, got ${nd.fmtShape(x.shape)} and ${nd.fmtShape(weight.shape)}`,
     );
   }
   let out = nd.matmul(x.data, weight.data.transpose(0, 1));
   if (bias) {
     if (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0]) {
-      throw new ArgumentError(`linear: bias must have shape [${weight.shape[0]}], got ${nd.fmtShape(bias.shape)}`);
+      throw new ShapeError(`linear: bias must have shape [${weight.shape[0]}], got ${nd.fmtShape(bias.shape)}`);
     }
     nd.addInPlace(out, bias.data.dtype === out.dtype ? bias.data : bias.data.astype(out.dtype));
   }

@@ -1,9 +1,37 @@
 import * as nd from "@typegrad/tensor";
+import { ArgumentError, describeValue, fmtShape, ShapeError } from "@typegrad/tensor";
 import { backward } from "../engine.js";
 import { isGradEnabled } from "../grad-mode.js";
 import { record } from "../node.js";
 import { Tensor } from "../tensor.js";
-import { primitive } from "./common.js";
+import { checkTensor, primitive } from "./common.js";
+
+/** Checks layerNorm's arguments: k trailing dims, affine parameters of exactly those dims, eps. */
+function checkLayerNorm(x: Tensor, k: number, weight: Tensor | null, bias: Tensor | null, eps: number): void {
+  const op = "layerNorm";
+  checkTensor(op, "input", x);
+  if (!Number.isInteger(k) || k < 1 || k > x.ndim) {
+    throw new ArgumentError(
+      `${op}: k (the number of normalized trailing dims) must be an integer in 1..${x.ndim} for input of shape ${fmtShape(x.shape)}, got ${describeValue(k)}`,
+    );
+  }
+  const tail = x.shape.slice(x.ndim - k);
+  for (const [name, p] of [
+    ["weight", weight],
+    ["bias", bias],
+  ] as const) {
+    if (p === null || p === undefined) continue;
+    checkTensor(op, name, p);
+    if (!nd.shapesEqual(p.shape, tail)) {
+      throw new ShapeError(
+        `${op}: ${name} of shape ${fmtShape(p.shape)} must have the normalized shape ${fmtShape(tail)} of input ${fmtShape(x.shape)}`,
+      );
+    }
+  }
+  if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0) {
+    throw new ArgumentError(`${op}: eps must be a finite number >= 0, got ${describeValue(eps)}`);
+  }
+}
 
 /** The same normalisation from differentiable ops, for double backward (createGraph). */
 function layerNormComposite(x: Tensor, k: number, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
@@ -27,6 +55,7 @@ function layerNormComposite(x: Tensor, k: number, weight: Tensor | null, bias: T
 export const layerNorm = primitive(
   "layerNorm",
   (x: Tensor, k: number, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor => {
+    checkLayerNorm(x, k, weight, bias, eps);
     const size = x.shape.slice(x.ndim - k).reduce((p, d) => p * d, 1);
     const { y, mean, rstd } = nd.layerNorm(x.data, size, weight ? weight.data : null, bias ? bias.data : null, eps);
     const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];

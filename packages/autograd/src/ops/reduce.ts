@@ -32,7 +32,7 @@ export function variance(
   dim?: Dims,
   opts: { unbiased?: boolean; correction?: number; keepdim?: boolean } = {},
 ): Tensor {
-  const correction = opts.correction ?? (opts.unbiased === false ? 0 : 1);
+  const correction = nd.varianceCorrection("var", opts);
   const count = nd.normalizeDims("var", dim, x.ndim).reduce((p, d) => p * (x.shape[d] as number), 1);
   const centered = x.sub(x.mean(dim, true));
   return centered

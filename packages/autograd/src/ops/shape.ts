@@ -91,9 +91,11 @@ export const contiguous = primitive(
  */
 export const cat = primitive("cat", (tensors: readonly Tensor[], dim = 0): Tensor => {
   if (!Array.isArray(tensors) || tensors.length === 0)
-    throw new nd.ArgumentError("cat: expected a non-empty array of Tensors");
-  for (const t of tensors)
-    if (!(t instanceof Tensor)) throw new nd.ArgumentError(`cat: expected Tensors, got ${typeof t}`);
+    throw new nd.ArgumentError(`cat: expected a non-empty array of Tensors, got ${nd.describeValue(tensors)}`);
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor))
+      throw new nd.ArgumentError(`cat: tensors[${i}] must be a Tensor, got ${nd.describeValue(t)}`);
+  });
   const out = nd.cat(
     tensors.map((t) => t.data),
     dim,
@@ -113,10 +115,11 @@ export const cat = primitive("cat", (tensors: readonly Tensor[], dim = 0): Tenso
 /** Stacks same-shaped tensors along a new dim. @example `stack([a, b], 0); // [2, ...a.shape]` */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0)
-    throw new nd.ArgumentError("stack: expected a non-empty array of Tensors");
+    throw new nd.ArgumentError(`stack: expected a non-empty array of Tensors, got ${nd.describeValue(tensors)}`);
   const first = tensors[0]!;
-  for (const t of tensors) {
-    if (!(t instanceof Tensor)) throw new nd.ArgumentError(`stack: expected Tensors, got ${typeof t}`);
+  for (const [i, t] of tensors.entries()) {
+    if (!(t instanceof Tensor))
+      throw new nd.ArgumentError(`stack: tensors[${i}] must be a Tensor, got ${nd.describeValue(t)}`);
     if (!nd.shapesEqual(t.shape, first.shape)) {
       throw new nd.ShapeError(
         `stack: all tensors must have the same shape, got ${tensors.map((x) => fmtShape(x.shape)).join(", ")}`,

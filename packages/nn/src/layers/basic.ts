@@ -1,7 +1,16 @@
 import { Tensor } from "@typegrad/autograd";
 import * as nd from "@typegrad/tensor";
-import { ArgumentError, type Rng } from "@typegrad/tensor";
+import { ArgumentError, describeValue, IndexError, type Rng } from "@typegrad/tensor";
 import { Module } from "../module.js";
+import { checkInput } from "./linear.js";
+
+/** A dim argument of a layer: an integer (negative counts from the end). */
+function checkDim(op: string, name: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new IndexError(`${op}: ${name} must be an integer, got ${describeValue(v)}`);
+  }
+  return v;
+}
 
 /**
  * Zeroes each element with probability `p` in training mode and scales the rest by 1/(1−p);
@@ -19,7 +28,12 @@ export class Dropout extends Module {
 
   constructor(p = 0.5, opts: { rng?: Rng } = {}) {
     super();
-    if (typeof p !== "number" || !(p >= 0 && p <= 1)) throw new ArgumentError(`Dropout: p must be in [0, 1], got ${p}`);
+    if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
+      throw new ArgumentError(`Dropout: p must be a number in [0, 1], got ${describeValue(p)}`);
+    }
+    if (opts === null || typeof opts !== "object") {
+      throw new ArgumentError(`Dropout: options must be an object { rng? }, got ${describeValue(opts)}`);
+    }
     this.p = p;
     this._rng = opts.rng;
   }
@@ -33,7 +47,18 @@ export class Dropout extends Module {
  * Functional dropout (inverted scaling). @example `dropout(x, 0.2, true);`
  */
 export function dropout(x: Tensor, p: number, training = true, rng?: Rng): Tensor {
-  if (!(p >= 0 && p <= 1)) throw new ArgumentError(`dropout: p must be in [0, 1], got ${p}`);
+  checkInput("dropout", x);
+  if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
+    throw new ArgumentError(`dropout: p must be a number in [0, 1], got ${describeValue(p)}`);
+  }
+  if (typeof training !== "boolean") {
+    throw new ArgumentError(`dropout: training must be a boolean, got ${describeValue(training)}`);
+  }
+  if (!nd.isFloat(x.dtype) && training && p > 0) {
+    throw new nd.DTypeError(
+      `dropout: input must be float32 or float64, got ${x.dtype} of shape ${nd.fmtShape(x.shape)}`,
+    );
+  }
   if (!training || p === 0) return x;
   if (p === 1) return x.mul(0);
   const keep = nd.lt(nd.rand(x.shape, { dtype: "float64", ...(rng ? { rng } : {}) }), 1 - p);
@@ -67,7 +92,11 @@ export class Sequential extends Module {
   /** The i-th module. */
   at(i: number): Module {
     const m = this._layers[i < 0 ? i + this._layers.length : i];
-    if (!m) throw new ArgumentError(`Sequential.at: index ${i} out of range for ${this._layers.length} modules`);
+    if (!Number.isInteger(i) || !m) {
+      throw new IndexError(
+        `Sequential.at: index ${describeValue(i)} is out of range for ${this._layers.length} modules (expected ${-this._layers.length}..${this._layers.length - 1})`,
+      );
+    }
     return m;
   }
 
@@ -90,37 +119,39 @@ export class Flatten extends Module {
     readonly endDim = -1,
   ) {
     super();
+    checkDim("Flatten", "startDim", startDim);
+    checkDim("Flatten", "endDim", endDim);
   }
   forward(x: Tensor): Tensor {
-    return x.flatten(this.startDim, this.endDim);
+    return checkInput("Flatten", x).flatten(this.startDim, this.endDim);
   }
 }
 
 /** The identity. */
 export class Identity extends Module {
   forward(x: Tensor): Tensor {
-    return x;
+    return checkInput("Identity", x);
   }
 }
 
 /** `max(x, 0)`. */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
-    return x.relu();
+    return checkInput("ReLU", x).relu();
   }
 }
 
 /** `tanh(x)`. */
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
-    return x.tanh();
+    return checkInput("Tanh", x).tanh();
   }
 }
 
 /** `1/(1 + e^−x)`. */
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
-    return x.sigmoid();
+    return checkInput("Sigmoid", x).sigmoid();
   }
 }
 
@@ -128,16 +159,19 @@ export class Sigmoid extends Module {
 export class GELU extends Module {
   constructor(readonly approximate: "none" | "tanh" = "none") {
     super();
+    if (approximate !== "none" && approximate !== "tanh") {
+      throw new ArgumentError(`GELU: approximate must be "none" or "tanh", got ${describeValue(approximate)}`);
+    }
   }
   forward(x: Tensor): Tensor {
-    return x.gelu(this.approximate);
+    return checkInput("GELU", x).gelu(this.approximate);
   }
 }
 
 /** SiLU / swish `x·sigmoid(x)`. */
 export class SiLU extends Module {
   forward(x: Tensor): Tensor {
-    return x.silu();
+    return checkInput("SiLU", x).silu();
   }
 }
 
@@ -145,9 +179,10 @@ export class SiLU extends Module {
 export class Softmax extends Module {
   constructor(readonly dim = -1) {
     super();
+    checkDim("Softmax", "dim", dim);
   }
   forward(x: Tensor): Tensor {
-    return x.softmax(this.dim);
+    return checkInput("Softmax", x).softmax(this.dim);
   }
 }
 
@@ -155,8 +190,9 @@ export class Softmax extends Module {
 export class LogSoftmax extends Module {
   constructor(readonly dim = -1) {
     super();
+    checkDim("LogSoftmax", "dim", dim);
   }
   forward(x: Tensor): Tensor {
-    return x.logSoftmax(this.dim);
+    return checkInput("LogSoftmax", x).logSoftmax(this.dim);
   }
 }

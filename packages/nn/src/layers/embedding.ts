@@ -1,10 +1,18 @@
 import { Tensor } from "@typegrad/autograd";
 import * as nd from "@typegrad/tensor";
-import { type DType, DTypeError, fmtShape, IndexError, type NDArray } from "@typegrad/tensor";
+import {
+  ArgumentError,
+  type DType,
+  DTypeError,
+  describeValue,
+  fmtShape,
+  IndexError,
+  type NDArray,
+} from "@typegrad/tensor";
 import * as init from "../init.js";
 import { Module } from "../module.js";
 import { Parameter } from "../parameter.js";
-import { checkSize } from "./linear.js";
+import { checkFloatDType, checkLayerOptions, checkSize } from "./linear.js";
 
 /**
  * A lookup table of `num` vectors of size `dim`, initialised N(0, 1). Rows at `paddingIdx` start at
@@ -24,6 +32,8 @@ export class Embedding extends Module {
 
   constructor(numEmbeddings: number, embeddingDim: number, opts: { paddingIdx?: number; dtype?: DType } = {}) {
     super();
+    checkLayerOptions("Embedding", opts);
+    const dtype = checkFloatDType("Embedding", opts.dtype);
     this.numEmbeddings = checkSize("Embedding", "numEmbeddings", numEmbeddings);
     this.embeddingDim = checkSize("Embedding", "embeddingDim", embeddingDim);
     let pad = opts.paddingIdx;
@@ -34,16 +44,19 @@ export class Embedding extends Module {
       if (pad < 0) pad += numEmbeddings;
     }
     this.paddingIdx = pad;
-    this.weight = new Parameter(nd.zeros([numEmbeddings, embeddingDim], { dtype: opts.dtype ?? "float32" }));
+    this.weight = new Parameter(nd.zeros([numEmbeddings, embeddingDim], { dtype }));
     init.normal(this.weight);
     if (pad !== undefined) this.weight.data.data.fill(0, pad * embeddingDim, (pad + 1) * embeddingDim);
   }
 
   forward(ids: Tensor | NDArray): Tensor {
     const idx = ids instanceof Tensor ? ids.data : ids;
-    if (!(idx instanceof nd.NDArray) || idx.dtype !== "int32") {
+    if (!(idx instanceof nd.NDArray)) {
+      throw new ArgumentError(`Embedding: indices must be an int32 Tensor or NDArray, got ${describeValue(ids)}`);
+    }
+    if (idx.dtype !== "int32") {
       throw new DTypeError(
-        `Embedding: indices must be an int32 tensor, got ${idx instanceof nd.NDArray ? `${idx.dtype} of shape ${fmtShape(idx.shape)}` : typeof idx}`,
+        `Embedding: indices must be an int32 tensor, got ${idx.dtype} of shape ${fmtShape(idx.shape)}`,
       );
     }
     const flat = idx.reshape([-1]);

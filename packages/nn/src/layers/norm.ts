@@ -1,8 +1,9 @@
 import { layerNorm, type Tensor } from "@typegrad/autograd";
 import * as nd from "@typegrad/tensor";
-import { ArgumentError, type DType, fmtShape, ShapeError } from "@typegrad/tensor";
+import { ArgumentError, type DType, describeValue, fmtShape, ShapeError } from "@typegrad/tensor";
 import { Module } from "../module.js";
 import { Parameter } from "../parameter.js";
+import { checkFloatDType, checkInput, checkLayerOptions } from "./linear.js";
 
 /**
  * Layer normalisation over the trailing `normalizedShape` dims:
@@ -25,6 +26,12 @@ export class LayerNorm extends Module {
     opts: { eps?: number; elementwiseAffine?: boolean; bias?: boolean; dtype?: DType } = {},
   ) {
     super();
+    checkLayerOptions("LayerNorm", opts);
+    if (typeof normalizedShape !== "number" && !Array.isArray(normalizedShape)) {
+      throw new ArgumentError(
+        `LayerNorm: normalizedShape must be a positive integer or an array of them, got ${describeValue(normalizedShape)}`,
+      );
+    }
     this.normalizedShape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     if (this.normalizedShape.length === 0 || this.normalizedShape.some((d) => !Number.isInteger(d) || d <= 0)) {
       throw new ArgumentError(
@@ -34,13 +41,19 @@ export class LayerNorm extends Module {
     this.eps = opts.eps ?? 1e-5;
     if (!(this.eps >= 0) || !Number.isFinite(this.eps))
       throw new ArgumentError(`LayerNorm: eps must be a finite non-negative number, got ${this.eps}`);
-    const dtype = opts.dtype ?? "float32";
+    const dtype = checkFloatDType("LayerNorm", opts.dtype);
     const affine = opts.elementwiseAffine ?? true;
+    for (const key of ["elementwiseAffine", "bias"] as const) {
+      if (opts[key] !== undefined && typeof opts[key] !== "boolean") {
+        throw new ArgumentError(`LayerNorm: ${key} must be a boolean, got ${describeValue(opts[key])}`);
+      }
+    }
     this.weight = affine ? new Parameter(nd.ones(this.normalizedShape, { dtype })) : null;
     this.bias = affine && (opts.bias ?? true) ? new Parameter(nd.zeros(this.normalizedShape, { dtype })) : null;
   }
 
   forward(x: Tensor): Tensor {
+    checkInput("LayerNorm", x);
     const k = this.normalizedShape.length;
     const tail = x.shape.slice(x.ndim - k);
     if (x.ndim < k || !nd.shapesEqual(tail, this.normalizedShape)) {

@@ -1,9 +1,9 @@
 import type { Tensor } from "@typegrad/autograd";
-import { ArgumentError, type NDArray } from "@typegrad/tensor";
+import { ArgumentError, describeValue, fmtShape, type NDArray, ShapeError } from "@typegrad/tensor";
 import { MultiHeadAttention } from "../attention.js";
 import { Module } from "../module.js";
 import { Dropout, GELU, ReLU } from "./basic.js";
-import { Linear } from "./linear.js";
+import { checkFloatDType, checkInput, checkLayerOptions, checkSize, Linear } from "./linear.js";
 import { LayerNorm } from "./norm.js";
 
 export interface TransformerBlockOptions {
@@ -34,8 +34,18 @@ export class TransformerBlock extends Module {
 
   constructor(dModel: number, numHeads: number, opts: TransformerBlockOptions = {}) {
     super();
-    const dtype = opts.dtype ?? "float32";
-    const dFF = opts.dFF ?? 4 * dModel;
+    checkLayerOptions("TransformerBlock", opts);
+    checkSize("TransformerBlock", "dModel", dModel);
+    checkSize("TransformerBlock", "numHeads", numHeads);
+    if (dModel % numHeads !== 0) {
+      throw new ArgumentError(`TransformerBlock: dModel ${dModel} must be a multiple of numHeads ${numHeads}`);
+    }
+    const dtype = checkFloatDType("TransformerBlock", opts.dtype);
+    const dFF = opts.dFF === undefined ? 4 * dModel : checkSize("TransformerBlock", "dFF", opts.dFF);
+    const p = opts.dropout;
+    if (p !== undefined && (typeof p !== "number" || !(p >= 0 && p <= 1))) {
+      throw new ArgumentError(`TransformerBlock: dropout must be a number in [0, 1], got ${describeValue(p)}`);
+    }
     if (opts.activation && opts.activation !== "gelu" && opts.activation !== "relu") {
       throw new ArgumentError(
         `TransformerBlock: activation must be "gelu" or "relu", got ${JSON.stringify(opts.activation)}`,
@@ -56,6 +66,16 @@ export class TransformerBlock extends Module {
    * patterns, or `isCausal: false` for bidirectional attention.
    */
   forward(x: Tensor, opts: { isCausal?: boolean; attnMask?: Tensor | NDArray } = {}): Tensor {
+    checkInput("TransformerBlock", x);
+    const d = this.ln1.normalizedShape[0] as number;
+    if ((x.ndim !== 2 && x.ndim !== 3) || x.shape[x.ndim - 1] !== d) {
+      throw new ShapeError(`TransformerBlock: input must be (B, L, ${d}) or (L, ${d}), got shape ${fmtShape(x.shape)}`);
+    }
+    if (opts === null || typeof opts !== "object") {
+      throw new ArgumentError(
+        `TransformerBlock: options must be an object { isCausal?, attnMask? }, got ${describeValue(opts)}`,
+      );
+    }
     const h = this.ln1.forward(x);
     const causal = opts.isCausal ?? opts.attnMask === undefined;
     const attnOpts = { ...(causal ? { isCausal: true } : {}), ...(opts.attnMask ? { attnMask: opts.attnMask } : {}) };

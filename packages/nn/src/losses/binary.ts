@@ -118,7 +118,7 @@ export function binaryCrossEntropy(probs: Tensor, target: TensorOrArray, opts?: 
   checkUnitInterval(op, "input", p.data, " (for logits use binaryCrossEntropyWithLogits)");
   checkUnitInterval(op, "target", y.data, "");
   const loss = bceElementwise(p, y);
-  return reduce(w ? loss.mul(w) : loss, reduction);
+  return reduce(w ? loss.mul(w) : loss, reduction, "binaryCrossEntropy");
 }
 
 /**
@@ -162,5 +162,5 @@ export function binaryCrossEntropyWithLogits(
     .mul(x)
     .add(posScale ? posScale.mul(softplusNeg) : softplusNeg);
   if (w) loss = loss.mul(w);
-  return reduce(loss, reduction);
+  return reduce(loss, reduction, "binaryCrossEntropyWithLogits");
 }

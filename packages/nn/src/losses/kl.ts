@@ -84,6 +84,11 @@ export function klDiv(input: Tensor, target: TensorOrArray, opts?: KLDivLossOpti
     const tLogT = where(pos, t.mul(where(pos, t, 1).log()), 0);
     loss = tLogT.sub(t.mul(x));
   }
+  if ((reduction === "mean" || reduction === "batchmean") && loss.size === 0) {
+    throw new ShapeError(
+      `klDiv: input of shape ${fmtShape(x.shape)} is empty, so reduction "${reduction}" has nothing to average (it would be NaN); use "sum" or "none"`,
+    );
+  }
   switch (reduction) {
     case "none":
       return loss;

@@ -4,7 +4,7 @@
  */
 import { Tensor } from "@typegrad/autograd";
 import * as nd from "@typegrad/tensor";
-import { ArgumentError, DTypeError, fmtShape, type NDArray, ShapeError } from "@typegrad/tensor";
+import { ArgumentError, DTypeError, describeValue, fmtShape, type NDArray, ShapeError } from "@typegrad/tensor";
 
 /**
  * How a loss combines its per-element values: `"mean"` (the default) averages them, `"sum"` adds them,
@@ -83,7 +83,7 @@ export function asTensor(op: string, name: string, x: unknown): Tensor {
   if (x instanceof Tensor) return x;
   if (x instanceof nd.NDArray) return new Tensor(x);
   throw new ArgumentError(
-    `${op}: ${name} must be a Tensor or NDArray, got ${x === null ? "null" : Array.isArray(x) ? "an array (wrap it with tensor())" : typeof x}`,
+    `${op}: ${name} must be a Tensor or NDArray, got ${describeValue(x)}${Array.isArray(x) ? " (wrap it with tensor())" : ""}`,
   );
 }
 
@@ -131,7 +131,12 @@ export function broadcastWeight(op: string, name: string, w: unknown, like: Tens
 }
 
 /** Applies a reduction to per-element losses. */
-export function reduce(loss: Tensor, reduction: Reduction): Tensor {
+export function reduce(loss: Tensor, reduction: Reduction, op = "loss"): Tensor {
   if (reduction === "none") return loss;
+  if (reduction === "mean" && loss.size === 0) {
+    throw new ShapeError(
+      `${op}: input of shape ${fmtShape(loss.shape)} is empty, so reduction "mean" has no elements to average (it would be NaN); use reduction "sum" or "none"`,
+    );
+  }
   return reduction === "sum" ? loss.sum() : loss.mean();
 }

@@ -69,7 +69,7 @@ export function mseLoss(input: Tensor, target: TensorOrArray, opts?: RegressionL
   const { reduction } = resolveRegressionOptions("mseLoss", opts);
   const x = floatInput("mseLoss", input);
   const diff = x.sub(sameShapeTarget("mseLoss", x, target));
-  return reduce(diff.mul(diff), reduction);
+  return reduce(diff.mul(diff), reduction, "mseLoss");
 }
 
 /**
@@ -88,7 +88,7 @@ export function mseLoss(input: Tensor, target: TensorOrArray, opts?: RegressionL
 export function l1Loss(input: Tensor, target: TensorOrArray, opts?: RegressionLossOptions): Tensor {
   const { reduction } = resolveRegressionOptions("l1Loss", opts);
   const x = floatInput("l1Loss", input);
-  return reduce(x.sub(sameShapeTarget("l1Loss", x, target)).abs(), reduction);
+  return reduce(x.sub(sameShapeTarget("l1Loss", x, target)).abs(), reduction, "l1Loss");
 }
 
 /**
@@ -111,7 +111,7 @@ export function huberLoss(input: Tensor, target: TensorOrArray, opts?: HuberLoss
   const z = diff.abs();
   const inside = nd.lt(z.data, delta);
   const loss = where(inside, diff.mul(diff).mul(0.5), z.sub(0.5 * delta).mul(delta));
-  return reduce(loss, reduction);
+  return reduce(loss, reduction, "huberLoss");
 }
 
 /**
@@ -132,8 +132,8 @@ export function smoothL1Loss(input: Tensor, target: TensorOrArray, opts?: Smooth
   const x = floatInput("smoothL1Loss", input);
   const diff = x.sub(sameShapeTarget("smoothL1Loss", x, target));
   const z = diff.abs();
-  if (beta === 0) return reduce(z, reduction);
+  if (beta === 0) return reduce(z, reduction, "smoothL1Loss");
   const inside = nd.lt(z.data, beta);
   const loss = where(inside, diff.mul(diff).mul(0.5 / beta), z.sub(0.5 * beta));
-  return reduce(loss, reduction);
+  return reduce(loss, reduction, "smoothL1Loss");
 }

@@ -10,9 +10,20 @@ function gradsOf(op: string, params: Tensor | Iterable<Tensor>): Tensor[] {
     throw new ArgumentError(`${op}: expected a Tensor or an iterable of Tensors, got ${describe(params)}`);
   }
   const grads: Tensor[] = [];
+  let i = 0;
   for (const p of list) {
-    if (!(p instanceof Tensor)) throw new ArgumentError(`${op}: expected Tensors, got ${describe(p)}`);
-    if (p.grad) grads.push(p.grad);
+    if (!(p instanceof Tensor)) throw new ArgumentError(`${op}: parameter ${i} must be a Tensor, got ${describe(p)}`);
+    const g = p.grad as unknown;
+    if (g !== null && g !== undefined) {
+      if (!(g instanceof Tensor)) {
+        throw new ArgumentError(`${op}: the gradient of parameter ${i} must be a Tensor, got ${describe(g)}`);
+      }
+      if (!nd.isFloat(g.dtype)) {
+        throw new nd.DTypeError(`${op}: the gradient of parameter ${i} must be float, got ${g.dtype}`);
+      }
+      grads.push(g);
+    }
+    i++;
   }
   return grads;
 }
@@ -76,6 +87,11 @@ export function clipGradNorm(
   }
   if (typeof normType !== "number" || Number.isNaN(normType) || normType <= 0) {
     throw new ArgumentError(`clipGradNorm: invalid normType ${String(normType)}; expected a number > 0 or Infinity`);
+  }
+  if (typeof errorIfNonfinite !== "boolean") {
+    throw new ArgumentError(
+      `clipGradNorm: invalid errorIfNonfinite ${String(errorIfNonfinite)}; expected true or false`,
+    );
   }
   const grads = gradsOf("clipGradNorm", params);
   if (grads.length === 0) return 0;

@@ -22,6 +22,44 @@ function checkFinite(op: string, option: string, v: unknown, min = Number.NEGATI
   }
 }
 
+/** Checks a scheduler's arguments before anything (the optimizer's groups included) is touched. */
+function checkArgs(op: string, optimizer: unknown, opts: unknown, required: boolean): void {
+  if (!(optimizer instanceof Optimizer)) {
+    throw new ArgumentError(`${op}: expected an Optimizer, got ${describe(optimizer)}`);
+  }
+  if (
+    (opts === undefined && required) ||
+    (opts !== undefined && (opts === null || typeof opts !== "object" || Array.isArray(opts)))
+  ) {
+    throw new ArgumentError(`${op}: expected an options object, got ${describe(opts)}`);
+  }
+}
+
+/** Checks the fields every scheduler snapshot has, for `groups` parameter groups. */
+function checkBaseState(op: string, sd: SchedulerStateDict, groups: number): void {
+  if (sd === null || typeof sd !== "object" || Array.isArray(sd)) {
+    throw new ArgumentError(`${op}: expected a scheduler state dict, got ${describe(sd)}`);
+  }
+  if (!Number.isInteger(sd.lastEpoch) || sd.lastEpoch < -1) {
+    throw new ArgumentError(`${op}: invalid lastEpoch ${fmtValue(sd.lastEpoch)}; expected an integer >= -1`);
+  }
+  if (!Number.isInteger(sd.stepCount) || sd.stepCount < 0) {
+    throw new ArgumentError(`${op}: invalid stepCount ${fmtValue(sd.stepCount)}; expected an integer >= 0`);
+  }
+  for (const key of ["baseLrs", "lastLr"] as const) {
+    const v = sd[key] as unknown;
+    if (
+      !Array.isArray(v) ||
+      v.length !== groups ||
+      v.some((x) => typeof x !== "number" || !Number.isFinite(x) || x < 0)
+    ) {
+      throw new ArgumentError(
+        `${op}: invalid ${key} ${fmtValue(v)}; expected ${groups} finite learning rate${groups === 1 ? "" : "s"} >= 0 (one per parameter group)`,
+      );
+    }
+  }
+}
+
 /**
  * Base class of learning-rate schedulers (PyTorch's `LRScheduler`). Construction records each
  * group's `initialLr` (once per optimizer) as `baseLrs` and performs the initial step (epoch 0);
@@ -121,13 +159,16 @@ export abstract class LRScheduler {
 
   /** Restores `stateDict()` output (the optimizer's `lr`s come from the optimizer's own state dict). */
   loadStateDict(sd: SchedulerStateDict): void {
-    if (sd === null || typeof sd !== "object" || typeof sd.lastEpoch !== "number" || !Array.isArray(sd.baseLrs)) {
-      throw new ArgumentError(`${this.name}.loadStateDict: expected a scheduler state dict, got ${describe(sd)}`);
-    }
+    this.checkStateDict(`${this.name}.loadStateDict`, sd);
     this.lastEpoch = sd.lastEpoch;
     this.stepCount = sd.stepCount;
     this.baseLrs = sd.baseLrs.slice();
     this.lastLr = sd.lastLr.slice();
+  }
+
+  /** Throws unless `sd` is a valid snapshot of this scheduler (checked before anything is restored). */
+  protected checkStateDict(op: string, sd: SchedulerStateDict): void {
+    checkBaseState(op, sd, this.optimizer.paramGroups.length);
   }
 
   protected groupLrs(): number[] {
@@ -147,10 +188,12 @@ export class StepLR extends LRScheduler {
   stepSize: number;
   gamma: number;
 
-  constructor(optimizer: Optimizer, { stepSize, gamma = 0.1 }: { stepSize: number; gamma?: number }) {
-    super("StepLR", optimizer);
+  constructor(optimizer: Optimizer, opts: { stepSize: number; gamma?: number }) {
+    checkArgs("StepLR", optimizer, opts, true);
+    const { stepSize, gamma = 0.1 } = opts;
     checkPositiveInt("StepLR", "stepSize", stepSize);
     checkFinite("StepLR", "gamma", gamma, 0);
+    super("StepLR", optimizer);
     this.stepSize = stepSize;
     this.gamma = gamma;
     this.initialStep();
@@ -168,6 +211,12 @@ export class StepLR extends LRScheduler {
 
   override stateDict(): SchedulerStateDict {
     return { ...super.stateDict(), stepSize: this.stepSize, gamma: this.gamma };
+  }
+
+  protected override checkStateDict(op: string, sd: SchedulerStateDict): void {
+    super.checkStateDict(op, sd);
+    checkPositiveInt(op, "stepSize", sd.stepSize);
+    checkFinite(op, "gamma", sd.gamma, 0);
   }
 
   override loadStateDict(sd: SchedulerStateDict): void {
@@ -191,10 +240,12 @@ export class CosineAnnealingLR extends LRScheduler {
   tMax: number;
   etaMin: number;
 
-  constructor(optimizer: Optimizer, { tMax, etaMin = 0 }: { tMax: number; etaMin?: number }) {
-    super("CosineAnnealingLR", optimizer);
+  constructor(optimizer: Optimizer, opts: { tMax: number; etaMin?: number }) {
+    checkArgs("CosineAnnealingLR", optimizer, opts, true);
+    const { tMax, etaMin = 0 } = opts;
     checkPositiveInt("CosineAnnealingLR", "tMax", tMax);
     checkFinite("CosineAnnealingLR", "etaMin", etaMin, 0);
+    super("CosineAnnealingLR", optimizer);
     this.tMax = tMax;
     this.etaMin = etaMin;
     this.initialStep();
@@ -224,11 +275,27 @@ export class CosineAnnealingLR extends LRScheduler {
     return { ...super.stateDict(), tMax: this.tMax, etaMin: this.etaMin };
   }
 
+  protected override checkStateDict(op: string, sd: SchedulerStateDict): void {
+    super.checkStateDict(op, sd);
+    checkPositiveInt(op, "tMax", sd.tMax);
+    checkFinite(op, "etaMin", sd.etaMin, 0);
+  }
+
   override loadStateDict(sd: SchedulerStateDict): void {
     super.loadStateDict(sd);
     this.tMax = sd.tMax as number;
     this.etaMin = sd.etaMin as number;
   }
+}
+
+function checkLinearFactors(op: string, startFactor: unknown, endFactor: unknown, totalIters: unknown): void {
+  if (typeof startFactor !== "number" || !(startFactor > 0 && startFactor <= 1)) {
+    throw new ArgumentError(`${op}: invalid startFactor ${fmtValue(startFactor)}; expected a number in (0, 1]`);
+  }
+  if (typeof endFactor !== "number" || !(endFactor >= 0 && endFactor <= 1)) {
+    throw new ArgumentError(`${op}: invalid endFactor ${fmtValue(endFactor)}; expected a number in [0, 1]`);
+  }
+  checkPositiveInt(op, "totalIters", totalIters);
 }
 
 /**
@@ -245,22 +312,11 @@ export class LinearLR extends LRScheduler {
   endFactor: number;
   totalIters: number;
 
-  constructor(
-    optimizer: Optimizer,
-    {
-      startFactor = 1 / 3,
-      endFactor = 1,
-      totalIters = 5,
-    }: { startFactor?: number; endFactor?: number; totalIters?: number } = {},
-  ) {
+  constructor(optimizer: Optimizer, opts: { startFactor?: number; endFactor?: number; totalIters?: number } = {}) {
+    checkArgs("LinearLR", optimizer, opts, false);
+    const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = opts;
+    checkLinearFactors("LinearLR", startFactor, endFactor, totalIters);
     super("LinearLR", optimizer);
-    if (typeof startFactor !== "number" || !(startFactor > 0 && startFactor <= 1)) {
-      throw new ArgumentError(`LinearLR: invalid startFactor ${fmtValue(startFactor)}; expected a number in (0, 1]`);
-    }
-    if (typeof endFactor !== "number" || !(endFactor >= 0 && endFactor <= 1)) {
-      throw new ArgumentError(`LinearLR: invalid endFactor ${fmtValue(endFactor)}; expected a number in [0, 1]`);
-    }
-    checkPositiveInt("LinearLR", "totalIters", totalIters);
     this.startFactor = startFactor;
     this.endFactor = endFactor;
     this.totalIters = totalIters;
@@ -290,6 +346,11 @@ export class LinearLR extends LRScheduler {
     };
   }
 
+  protected override checkStateDict(op: string, sd: SchedulerStateDict): void {
+    super.checkStateDict(op, sd);
+    checkLinearFactors(op, sd.startFactor, sd.endFactor, sd.totalIters);
+  }
+
   override loadStateDict(sd: SchedulerStateDict): void {
     super.loadStateDict(sd);
     this.startFactor = sd.startFactor as number;
@@ -314,8 +375,9 @@ export class SequentialLR extends LRScheduler {
   readonly schedulers: LRScheduler[];
   readonly milestones: number[];
 
-  constructor(optimizer: Optimizer, { schedulers, milestones }: { schedulers: LRScheduler[]; milestones: number[] }) {
-    super("SequentialLR", optimizer);
+  constructor(optimizer: Optimizer, opts: { schedulers: LRScheduler[]; milestones: number[] }) {
+    checkArgs("SequentialLR", optimizer, opts, true);
+    const { schedulers, milestones } = opts;
     if (!Array.isArray(schedulers) || schedulers.length === 0) {
       throw new ArgumentError(`SequentialLR: expected a non-empty array of schedulers, got ${describe(schedulers)}`);
     }
@@ -340,6 +402,7 @@ export class SequentialLR extends LRScheduler {
         throw new ArgumentError(`SequentialLR: milestones must increase, got ${JSON.stringify(milestones)}`);
       }
     });
+    super("SequentialLR", optimizer);
     this.schedulers = schedulers.slice();
     this.milestones = milestones.slice();
     this.lastEpoch = 0;
@@ -381,14 +444,33 @@ export class SequentialLR extends LRScheduler {
     };
   }
 
-  override loadStateDict(sd: SchedulerStateDict): void {
-    const subs = sd?.schedulers;
+  protected override checkStateDict(op: string, sd: SchedulerStateDict): void {
+    super.checkStateDict(op, sd);
+    const subs = sd.schedulers;
     if (!Array.isArray(subs) || subs.length !== this.schedulers.length) {
+      throw new ArgumentError(`${op}: expected ${this.schedulers.length} scheduler state dicts, got ${describe(subs)}`);
+    }
+    const ms = sd.milestones as unknown;
+    if (
+      !Array.isArray(ms) ||
+      ms.length !== this.milestones.length ||
+      ms.some((m, i) => !Number.isInteger(m) || m <= 0 || (i > 0 && m <= ms[i - 1]))
+    ) {
       throw new ArgumentError(
-        `SequentialLR.loadStateDict: expected ${this.schedulers.length} scheduler state dicts, got ${describe(subs)}`,
+        `${op}: invalid milestones ${fmtValue(ms)}; expected ${this.milestones.length} increasing positive integers`,
       );
     }
+    this.schedulers.forEach((s, i) => {
+      (s as unknown as { checkStateDict(op: string, sd: SchedulerStateDict): void }).checkStateDict(
+        `${op} (schedulers[${i}])`,
+        subs[i] as SchedulerStateDict,
+      );
+    });
+  }
+
+  override loadStateDict(sd: SchedulerStateDict): void {
     super.loadStateDict(sd);
+    const subs = sd.schedulers as SchedulerStateDict[];
     this.milestones.splice(0, this.milestones.length, ...(sd.milestones as number[]));
     this.schedulers.forEach((s, i) => {
       s.loadStateDict(subs[i] as SchedulerStateDict);

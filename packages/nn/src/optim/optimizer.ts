@@ -1,6 +1,15 @@
 import { enableGrad, Tensor } from "@typegrad/autograd";
 import * as nd from "@typegrad/tensor";
-import { ArgumentError, fmtShape, NDArray, ShapeError, shapesEqual, type TypedArray } from "@typegrad/tensor";
+import {
+  ArgumentError,
+  DTypeError,
+  describeValue,
+  fmtShape,
+  NDArray,
+  ShapeError,
+  shapesEqual,
+  type TypedArray,
+} from "@typegrad/tensor";
 
 /** Options every optimizer has: the learning rate (schedulers change it per group). */
 export interface OptimizerOptions {
@@ -53,20 +62,35 @@ function copyValue<T>(v: T): T {
   return (Array.isArray(v) ? v.map(copyValue) : v) as T;
 }
 
-function copyState(s: ParamState, cast?: Tensor): ParamState {
+function copyState(op: string, s: ParamState, cast?: Tensor, id?: string): ParamState {
+  if (s === null || typeof s !== "object" || Array.isArray(s)) {
+    throw new ArgumentError(
+      `${op}: state for parameter ${id ?? "?"} must be an object of buffers, got ${describeValue(s)}`,
+    );
+  }
   const out: ParamState = {};
   for (const [k, v] of Object.entries(s)) {
     if (v instanceof NDArray) {
       if (cast && !shapesEqual(v.shape, cast.shape)) {
         throw new ShapeError(
-          `loadStateDict: state "${k}" has shape ${fmtShape(v.shape)} but its parameter has shape ${fmtShape(cast.shape)}`,
+          `${op}: state "${k}" of parameter ${id ?? "?"} has shape ${fmtShape(v.shape)} but its parameter has shape ${fmtShape(cast.shape)}`,
+        );
+      }
+      if (cast && !nd.isFloat(v.dtype)) {
+        throw new DTypeError(
+          `${op}: state "${k}" of parameter ${id ?? "?"} must be float32 or float64, got ${v.dtype}`,
         );
       }
       out[k] = cast && v.dtype !== cast.dtype ? v.astype(cast.dtype) : v.clone();
     } else if (typeof v === "number") {
+      if (cast && !Number.isFinite(v)) {
+        throw new ArgumentError(`${op}: state "${k}" of parameter ${id ?? "?"} must be a finite number, got ${v}`);
+      }
       out[k] = v;
     } else {
-      throw new ArgumentError(`stateDict: state "${k}" is neither an NDArray nor a number`);
+      throw new ArgumentError(
+        `${op}: state "${k}" of parameter ${id ?? "?"} must be an NDArray or a number, got ${describeValue(v)}`,
+      );
     }
   }
   return out;
@@ -180,16 +204,40 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions> {
    * ```
    */
   step<T = undefined>(closure?: () => T): T | undefined {
+    if (closure !== undefined && typeof closure !== "function") {
+      throw new ArgumentError(`${this.name}.step: closure must be a function, got ${describeValue(closure)}`);
+    }
     const loss = closure ? enableGrad(closure) : undefined;
+    // Check everything before touching anything: a bad gradient or option leaves every parameter
+    // and every state buffer as it was.
+    this.paramGroups.forEach((group, gi) => {
+      this.validate(group);
+      group.params.forEach((param, j) => {
+        const grad = param.grad as unknown;
+        if (grad === null || grad === undefined) return;
+        const where = `parameter ${j} of group ${gi}`;
+        if (!(grad instanceof Tensor)) {
+          throw new ArgumentError(
+            `${this.name}.step: the gradient of ${where} must be a Tensor, got ${describeValue(grad)}`,
+          );
+        }
+        if (!shapesEqual(grad.shape, param.shape)) {
+          throw new ShapeError(
+            `${this.name}.step: gradient of shape ${fmtShape(grad.shape)} does not match its parameter of shape ${fmtShape(param.shape)} (${where})`,
+          );
+        }
+        if (grad.dtype === "bool") {
+          throw new DTypeError(`${this.name}.step: the gradient of ${where} is bool; expected a float gradient`);
+        }
+        if (!nd.isFloat(param.dtype)) {
+          throw new DTypeError(`${this.name}.step: ${where} is ${param.dtype}; only float parameters can be optimized`);
+        }
+      });
+    });
     for (const group of this.paramGroups) {
       for (const param of group.params) {
         const grad = param.grad;
         if (grad === null || grad === undefined) continue;
-        if (!shapesEqual(grad.shape, param.shape)) {
-          throw new ShapeError(
-            `${this.name}.step: gradient of shape ${fmtShape(grad.shape)} does not match its parameter of shape ${fmtShape(param.shape)}`,
-          );
-        }
         const pd = param.data;
         const contiguous = pd.isContiguous();
         const p = (contiguous ? pd.data.subarray(pd.offset, pd.offset + pd.size) : pd.clone().data) as FloatArray;
@@ -215,7 +263,15 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions> {
    * opt.zeroGrad({ setToNone: false });   // grads become zeros
    * ```
    */
-  zeroGrad({ setToNone = true }: { setToNone?: boolean } = {}): void {
+  zeroGrad(opts: { setToNone?: boolean } = {}): void {
+    if (
+      opts === null ||
+      typeof opts !== "object" ||
+      (opts.setToNone !== undefined && typeof opts.setToNone !== "boolean")
+    ) {
+      throw new ArgumentError(`${this.name}.zeroGrad: expected { setToNone?: boolean }, got ${describeValue(opts)}`);
+    }
+    const setToNone = opts.setToNone ?? true;
     for (const group of this.paramGroups) {
       for (const p of group.params) {
         if (!p.grad) continue;
@@ -258,7 +314,7 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions> {
     const state: Record<number, ParamState> = {};
     for (const [p, s] of this.state) {
       const i = index.get(p);
-      if (i !== undefined) state[i] = copyState(s);
+      if (i !== undefined) state[i] = copyState(`${this.name}.stateDict`, s);
     }
     return { state, paramGroups };
   }
@@ -273,7 +329,13 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions> {
    * ```
    */
   loadStateDict(sd: OptimizerStateDict<O>): void {
-    if (sd === null || typeof sd !== "object" || !Array.isArray(sd.paramGroups) || typeof sd.state !== "object") {
+    if (
+      sd === null ||
+      typeof sd !== "object" ||
+      !Array.isArray(sd.paramGroups) ||
+      sd.state === null ||
+      typeof sd.state !== "object"
+    ) {
       throw new ArgumentError(`${this.name}.loadStateDict: expected { state, paramGroups }, got ${describe(sd)}`);
     }
     if (sd.paramGroups.length !== this.paramGroups.length) {
@@ -282,14 +344,26 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions> {
       );
     }
     const byIndex = new Map<number, Tensor>();
+    const seenIds = new Set<number>();
     sd.paramGroups.forEach((saved, gi) => {
       const group = this.paramGroups[gi]!;
+      if (saved === null || typeof saved !== "object") {
+        throw new ArgumentError(
+          `${this.name}.loadStateDict: group ${gi} must be an object, got ${describeValue(saved)}`,
+        );
+      }
       if (!Array.isArray(saved.params) || saved.params.length !== group.params.length) {
         throw new ArgumentError(
           `${this.name}.loadStateDict: group ${gi} has ${Array.isArray(saved.params) ? saved.params.length : "no"} parameters in the state dict but ${group.params.length} in the optimizer`,
         );
       }
       saved.params.forEach((id, j) => {
+        if (!Number.isInteger(id) || id < 0 || seenIds.has(id)) {
+          throw new ArgumentError(
+            `${this.name}.loadStateDict: group ${gi} lists parameter id ${describeValue(id)}; expected distinct non-negative integers`,
+          );
+        }
+        seenIds.add(id);
         byIndex.set(id, group.params[j]!);
       });
     });
@@ -297,7 +371,7 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions> {
     for (const [key, s] of Object.entries(sd.state)) {
       const param = byIndex.get(Number(key));
       if (!param) throw new ArgumentError(`${this.name}.loadStateDict: state for unknown parameter index ${key}`);
-      state.set(param, copyState(s, param));
+      state.set(param, copyState(`${this.name}.loadStateDict`, s, param, key));
     }
     const options = sd.paramGroups.map((saved) => {
       const out: Record<string, unknown> = {};

@@ -1,6 +1,8 @@
 import { allocate, floatDType, type TypedArray } from "../dtype.js";
 import { DTypeError, fmtShape, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
+import { DATA_AT, pickRowKernels } from "../wasm/rows.js";
+import { align } from "../wasm/runtime.js";
 import { exp, exp32 } from "./fastmath.js";
 
 /** Per-row class targets of a fused cross-entropy: class index, whether it counts, class weights, smoothing. */
@@ -43,6 +45,10 @@ export function softmaxCrossEntropy(logits: NDArray, t: CrossEntropyTargets): { 
   check("softmaxCrossEntropy", logits, t);
   const [n, c] = logits.shape as [number, number];
   const x = logits.contiguous();
+  if (x.data instanceof Float32Array) {
+    const fast = crossEntropyWasm(x.data, x.offset, n, c, t);
+    if (fast) return fast;
+  }
   const X = x.data;
   const base = x.offset;
   const dtype = floatDType(x.dtype);
@@ -99,6 +105,10 @@ export function softmaxCrossEntropyBackward(g: NDArray, probs: NDArray, t: Cross
   const [n, c] = probs.shape as [number, number];
   const G = g.toTypedArray();
   const P = probs.toTypedArray();
+  if (P instanceof Float32Array) {
+    const fast = crossEntropyBackwardWasm(G, P, n, c, t);
+    if (fast) return fast;
+  }
   const out: TypedArray = allocate(probs.dtype, n * c);
   const target = t.target.toTypedArray();
   const valid = t.valid.toTypedArray();
@@ -123,6 +133,126 @@ export function softmaxCrossEntropyBackward(g: NDArray, probs: NDArray, t: Cross
       for (let k = 0; k < c; k++) out[row + k] = (P[row + k] as number) * a;
     }
     out[row + y] = (out[row + y] as number) - gi * wy;
+  }
+  return new NDArray(out, [n, c]);
+}
+
+/**
+ * `softmaxCrossEntropy` on the WebAssembly SIMD row kernels (src/wasm/rows.wat) for float32 logits X
+ * (rows of c from `base`): the kernel writes the probabilities and each row's max m and Σ e^(x−m) (and,
+ * with smoothing, Σ w_k·x_k); the losses are then formed from those exactly as the loop above forms
+ * them. Null when the TypeScript loop should run (backend, size, memory).
+ */
+function crossEntropyWasm(
+  X: Float32Array,
+  base: number,
+  n: number,
+  c: number,
+  t: CrossEntropyTargets,
+): { losses: NDArray; probs: NDArray } | null {
+  const size = n * c;
+  const wasm = pickRowKernels(size, c);
+  if (!wasm) return null;
+  const target = t.target.toTypedArray();
+  const valid = t.valid.toTypedArray();
+  const w = t.weight ? t.weight.toTypedArray() : null;
+  const eps = t.smoothing ?? 0;
+  let wSum = c;
+  if (w) {
+    wSum = 0;
+    for (let k = 0; k < c; k++) wSum += w[k] as number;
+  }
+  // Layout (bytes): [scratch][logits, overwritten by probs][stats: n × (m, s)][Σ w·x: n][w: c]
+  const x = DATA_AT;
+  const statsAt = x + align(size * 4);
+  const dotAt = statsAt + align(n * 16);
+  const wAt = dotAt + align(n * 8);
+  if (!wasm.reserve(wAt + c * 8)) return null;
+  wasm.f32.set(X.subarray(base, base + size), x / 4);
+  const f64 = wasm.f64;
+  if (eps > 0) {
+    if (w) f64.set(w, wAt / 8);
+    wasm.exports.dot_rows(x, wAt, w ? 1 : 0, n, c, dotAt);
+  }
+  wasm.exports.softmax(x, x, n, c, statsAt);
+  const probs = wasm.f32.slice(x / 4, x / 4 + size);
+  const losses = new Float32Array(n);
+  const st = statsAt / 8;
+  const dt = dotAt / 8;
+  for (let i = 0; i < n; i++) {
+    if (!valid[i]) continue;
+    const lse = (f64[st + 2 * i] as number) + Math.log(f64[st + 2 * i + 1] as number);
+    const y = target[i] as number;
+    let loss = (1 - eps) * (w ? (w[y] as number) : 1) * (lse - (X[base + i * c + y] as number));
+    if (eps > 0) loss += (eps / c) * (wSum * lse - (f64[dt + i] as number));
+    losses[i] = loss;
+  }
+  return { losses: new NDArray(losses, [n]), probs: new NDArray(probs, [n, c]) };
+}
+
+/**
+ * `softmaxCrossEntropyBackward` on the WebAssembly SIMD row kernels for float32 probabilities: the
+ * kernel computes `p·Aᵢ − (gᵢ·ε/C)·w_c` in float64 per element exactly as the loop above does; the
+ * target entry and the ignored rows are then fixed up here the same way. Null when the TypeScript loop
+ * should run (backend, size, memory, or a counted target outside [0, C), whose effect there depends on
+ * the row order).
+ */
+function crossEntropyBackwardWasm(
+  G: TypedArray,
+  P: Float32Array,
+  n: number,
+  c: number,
+  t: CrossEntropyTargets,
+): NDArray | null {
+  const size = n * c;
+  const wasm = pickRowKernels(size, c, true);
+  if (!wasm) return null;
+  const target = t.target.toTypedArray();
+  const valid = t.valid.toTypedArray();
+  for (let i = 0; i < n; i++) {
+    if (!valid[i]) continue;
+    const y = target[i] as number;
+    if (!(y >= 0 && y < c)) return null;
+  }
+  const w = t.weight ? t.weight.toTypedArray() : null;
+  const eps = t.smoothing ?? 0;
+  let wSum = c;
+  if (w) {
+    wSum = 0;
+    for (let k = 0; k < c; k++) wSum += w[k] as number;
+  }
+  // Layout (bytes): [scratch][probs, overwritten by the gradient][coefficients: n × (a, s)][w: c]
+  const p = DATA_AT;
+  const coefAt = p + align(size * 4);
+  const wAt = coefAt + align(n * 16);
+  if (!wasm.reserve(wAt + c * 8)) return null;
+  wasm.f32.set(P, p / 4);
+  const f64 = wasm.f64;
+  const co = coefAt / 8;
+  for (let i = 0; i < n; i++) {
+    let a = 0;
+    let s = 0;
+    if (valid[i]) {
+      const gi = G[i] as number;
+      const wy = (1 - eps) * (w ? (w[target[i] as number] as number) : 1);
+      a = gi * (wy + (eps / c) * wSum);
+      if (eps > 0) s = gi * (eps / c);
+    }
+    f64[co + 2 * i] = a;
+    f64[co + 2 * i + 1] = s;
+  }
+  if (w && eps > 0) f64.set(w, wAt / 8);
+  wasm.exports.ce_backward(p, p, n, c, coefAt, wAt, eps > 0 ? 1 : 0, w ? 1 : 0);
+  const out = wasm.f32.slice(p / 4, p / 4 + size);
+  for (let i = 0; i < n; i++) {
+    const row = i * c;
+    if (!valid[i]) {
+      out.fill(0, row, row + c);
+      continue;
+    }
+    const y = target[i] as number;
+    const wy = (1 - eps) * (w ? (w[y] as number) : 1);
+    out[row + y] = (out[row + y] as number) - (G[i] as number) * wy;
   }
   return new NDArray(out, [n, c]);
 }

@@ -1,5 +1,5 @@
 import { allocate, castScalar, type DType, floatDType, isFloat, promoteTypes, type TypedArray } from "../dtype.js";
-import { ArgumentError, DTypeError, fmtShape } from "../errors.js";
+import { ArgumentError, DTypeError, describeValue, fmtShape, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
 import { broadcastAll, broadcastShapes, shapeSize, shapesEqual } from "../shape.js";
 import { stridedOffsets } from "../strided.js";
@@ -19,12 +19,24 @@ function scalarDType(value: number | boolean, other: DType): DType {
 export function asArray(x: ArrayLike, like?: DType): NDArray {
   if (x instanceof NDArray) return x;
   if (typeof x !== "number" && typeof x !== "boolean") {
-    throw new ArgumentError(`expected an NDArray or a number, got ${x === null ? "null" : typeof x}`);
+    throw new ArgumentError(`asArray: expected an NDArray or a number, got ${describeValue(x)}`);
   }
   const dtype = like ? scalarDType(x, like) : typeof x === "boolean" ? "bool" : "float32";
   const data = allocate(dtype, 1);
   data[0] = castScalar(Number(x), dtype);
   return new NDArray(data, []);
+}
+
+/** Throws unless `x` is an NDArray (or, with `scalars`, a number or boolean), naming `op` and the argument. */
+export function checkOperand(op: string, name: string, x: unknown, scalars = true): void {
+  if (x instanceof NDArray || (scalars && (typeof x === "number" || typeof x === "boolean"))) return;
+  throw new ArgumentError(
+    `${op}: ${name} must be an NDArray${scalars ? " or a number" : ""}, got ${describeValue(x)}${
+      x !== null && typeof x === "object" && (x as object).constructor?.name === "Tensor"
+        ? " (pass tensor.data, or use the Tensor method)"
+        : ""
+    }`,
+  );
 }
 
 /** torch's dtype categories: bool < integer < floating. */
@@ -33,7 +45,9 @@ function category(dtype: DType): number {
 }
 
 /** Result dtype of a binary op on two operands, numbers following torch's wrapped-number rule. */
-export function resultType(a: ArrayLike, b: ArrayLike): DType {
+export function resultType(a: ArrayLike, b: ArrayLike, op = "resultType"): DType {
+  checkOperand(op, "input", a);
+  checkOperand(op, "other", b);
   if (a instanceof NDArray && b instanceof NDArray) {
     // 0-d arrays do not promote a higher-dimensional operand of the same category (torch's rule).
     if (a.ndim === 0 && b.ndim > 0 && category(a.dtype) === category(b.dtype)) return b.dtype;
@@ -85,7 +99,8 @@ function layout(shape: readonly number[], operands: readonly NDArray[]): { inner
  * Applies a unary op to every element into a new contiguous array of `outDtype`. `p0`/`p1` are
  * scalar parameters the op may read (clamp bounds, softplus beta).
  */
-export function mapUnary(x: NDArray, fn: UnaryFn, outDtype: DType = x.dtype, p0 = 0, p1 = 0): NDArray {
+export function mapUnary(x: NDArray, fn: UnaryFn, outDtype: DType = x?.dtype, p0 = 0, p1 = 0): NDArray {
+  checkOperand("mapUnary", "input", x, false);
   const n = x.size;
   const out = allocate(outDtype, n);
   if (n > 0) {
@@ -104,14 +119,15 @@ export function mapUnary(x: NDArray, fn: UnaryFn, outDtype: DType = x.dtype, p0 
  * A bool result stores 0/1 only (true + true is true, like torch).
  */
 export function mapBinary(op: string, a: ArrayLike, b: ArrayLike, fn: BinaryFn, outDtype?: DType): NDArray {
-  const dtype = outDtype ?? resultType(a, b);
+  const dtype = resultType(a, b, op);
+  const out0 = outDtype ?? dtype;
   const A = asArray(a, b instanceof NDArray ? b.dtype : undefined);
   const B = asArray(b, A.dtype);
   const shape = shapesEqual(A.shape, B.shape) ? A.shape.slice() : broadcastShapes(op, A.shape, B.shape);
   const n = shapeSize(shape);
-  const out = allocate(dtype, n);
+  const out = allocate(out0, n);
   if (n === 0) return new NDArray(out, shape);
-  const loop = binaryLoop(fn, dtype === "bool");
+  const loop = binaryLoop(fn, out0 === "bool");
   const flatA = A.size === n && A.isContiguous();
   const flatB = B.size === n && B.isContiguous();
   if ((flatA || A.size === 1) && (flatB || B.size === 1)) {
@@ -135,6 +151,9 @@ export function mapBinary(op: string, a: ArrayLike, b: ArrayLike, fn: BinaryFn, 
  * ```
  */
 export function addInPlace(dst: NDArray, src: NDArray): void {
+  checkOperand("addInPlace", "destination", dst, false);
+  checkOperand("addInPlace", "source", src, false);
+  checkBroadcastsTo("addInPlace", src, dst.shape);
   if (!dst.isContiguous())
     throw new ArgumentError(`addInPlace: destination of shape ${fmtShape(dst.shape)} must be contiguous`);
   const n = dst.size;
@@ -147,20 +166,46 @@ export function addInPlace(dst: NDArray, src: NDArray): void {
 
 const ADD: BinaryFn = (x, y) => x + y;
 
+/** Throws unless `src` broadcasts to exactly `shape` (in-place ops cannot grow their destination). */
+function checkBroadcastsTo(op: string, src: NDArray, shape: readonly number[]): void {
+  let ok = src.ndim <= shape.length;
+  for (let i = 1; ok && i <= src.ndim; i++) {
+    const d = src.shape[src.ndim - i] as number;
+    if (d !== 1 && d !== shape[shape.length - i]) ok = false;
+  }
+  if (!ok) {
+    throw new ShapeError(
+      `${op}: source of shape ${fmtShape(src.shape)} does not broadcast to the destination's shape ${fmtShape(shape)}`,
+    );
+  }
+}
+
 /** Memory offset of the only element of a one-element array. */
 function firstOffset(x: NDArray): number {
   return x.offset;
 }
 
 const floatUnary =
-  (f64: UnaryFn, f32: UnaryFn = f64) =>
-  (x: NDArray): NDArray =>
-    mapUnary(x, x.dtype === "float64" ? f64 : f32, floatDType(x.dtype));
+  (op: string, f64: UnaryFn, f32: UnaryFn = f64) =>
+  (x: NDArray): NDArray => {
+    checkOperand(op, "input", x, false);
+    return mapUnary(x, x.dtype === "float64" ? f64 : f32, floatDType(x.dtype));
+  };
+
+/** A unary op whose result dtype is `dtypeOf(input dtype)` (the input's own by default). */
+const unary =
+  (op: string, fn: UnaryFn, dtypeOf: (d: DType) => DType = (d) => d) =>
+  (x: NDArray): NDArray => {
+    checkOperand(op, "input", x, false);
+    return mapUnary(x, fn, dtypeOf(x.dtype));
+  };
+
+const boolToInt = (d: DType): DType => (d === "bool" ? "int32" : d);
 
 const binary =
   (op: string, fn: BinaryFn, float = false) =>
   (a: ArrayLike, b: ArrayLike): NDArray =>
-    mapBinary(op, a, b, fn, float ? floatDType(resultType(a, b)) : undefined);
+    mapBinary(op, a, b, fn, float ? floatDType(resultType(a, b, op)) : undefined);
 
 const compare =
   (op: string, fn: BinaryFn) =>
@@ -205,50 +250,58 @@ export const logicalOr = compare("logicalOr", (x, y) => x !== 0 || y !== 0);
 
 // ---- unary math ----
 /** `-x`. */
-export const neg = (x: NDArray): NDArray => mapUnary(x, (v) => -v, x.dtype === "bool" ? "int32" : x.dtype);
+export const neg = unary("neg", (v) => -v, boolToInt);
 /** `|x|`. */
-export const abs = (x: NDArray): NDArray => mapUnary(x, (v) => Math.abs(v));
+export const abs = unary("abs", (v) => Math.abs(v));
 /** Sign: -1, 0 or 1 (NaN stays NaN). */
-export const sign = (x: NDArray): NDArray => mapUnary(x, (v) => Math.sign(v), x.dtype === "bool" ? "int32" : x.dtype);
+export const sign = unary("sign", (v) => Math.sign(v), boolToInt);
 /** `e^x`. */
 export const exp = floatUnary(
+  "exp",
   (v, _p0, _p1, M) => M.exp(v),
   (v, _p0, _p1, M) => M.exp32(v),
 );
 /** Natural log. */
-export const log = floatUnary((v) => Math.log(v));
+export const log = floatUnary("log", (v) => Math.log(v));
 /** `log(1 + x)`, exact near 0. */
-export const log1p = floatUnary((v) => Math.log1p(v));
+export const log1p = floatUnary("log1p", (v) => Math.log1p(v));
 /** `e^x - 1`, exact near 0. */
-export const expm1 = floatUnary((v) => Math.expm1(v));
+export const expm1 = floatUnary("expm1", (v) => Math.expm1(v));
 /** Square root. */
-export const sqrt = floatUnary((v) => Math.sqrt(v));
+export const sqrt = floatUnary("sqrt", (v) => Math.sqrt(v));
 /** `1 / sqrt(x)`. */
-export const rsqrt = floatUnary((v) => 1 / Math.sqrt(v));
+export const rsqrt = floatUnary("rsqrt", (v) => 1 / Math.sqrt(v));
 /** `1 / x`. */
-export const reciprocal = floatUnary((v) => 1 / v);
+export const reciprocal = floatUnary("reciprocal", (v) => 1 / v);
 /** `x²`. */
-export const square = (x: NDArray): NDArray => mapUnary(x, (v) => v * v, x.dtype === "bool" ? "int32" : x.dtype);
-export const sin = floatUnary((v) => Math.sin(v));
-export const cos = floatUnary((v) => Math.cos(v));
+export const square = unary("square", (v) => v * v, boolToInt);
+export const sin = floatUnary("sin", (v) => Math.sin(v));
+export const cos = floatUnary("cos", (v) => Math.cos(v));
 export const tanh = floatUnary(
+  "tanh",
   (v, _p0, _p1, M) => M.tanh(v),
   (v, _p0, _p1, M) => M.tanh32(v),
 );
-export const floor = (x: NDArray): NDArray => mapUnary(x, (v) => Math.floor(v));
-export const ceil = (x: NDArray): NDArray => mapUnary(x, (v) => Math.ceil(v));
+export const floor = unary("floor", (v) => Math.floor(v));
+export const ceil = unary("ceil", (v) => Math.ceil(v));
 /** Round half to even, like torch.round. */
-export const round = (x: NDArray): NDArray =>
-  mapUnary(x, (v) => (Math.abs(v % 1) === 0.5 && Math.round(v) % 2 !== 0 ? Math.round(v) - 1 : Math.round(v)));
+export const round = unary("round", (v) =>
+  Math.abs(v % 1) === 0.5 && Math.round(v) % 2 !== 0 ? Math.round(v) - 1 : Math.round(v),
+);
 /** Logistic sigmoid `1 / (1 + e^-x)`, stable for large |x|. */
 export const sigmoid = floatUnary(
+  "sigmoid",
   (v, _p0, _p1, M) => M.sigmoid(v),
   (v, _p0, _p1, M) => M.sigmoid32(v),
 );
 /** `max(x, 0)` (keeps the dtype; NaN propagates). */
-export const relu = (x: NDArray): NDArray => mapUnary(x, (v) => (v > 0 || v !== v ? v : 0));
+export const relu = unary("relu", (v) => (v > 0 || v !== v ? v : 0));
 /** Exact GELU `x·Φ(x)` (torch's default), or the tanh approximation. */
 export function gelu(x: NDArray, approximate: "none" | "tanh" = "none"): NDArray {
+  checkOperand("gelu", "input", x, false);
+  if (approximate !== "none" && approximate !== "tanh") {
+    throw new ArgumentError(`gelu: approximate must be "none" or "tanh", got ${describeValue(approximate)}`);
+  }
   if (approximate === "tanh") {
     return mapUnary(
       x,
@@ -259,11 +312,18 @@ export function gelu(x: NDArray, approximate: "none" | "tanh" = "none"): NDArray
   return mapUnary(x, (v, _p0, _p1, M) => v * M.normalCdf(v), floatDType(x.dtype));
 }
 /** Derivative of exact GELU: Φ(x) + x·φ(x). */
-export const geluGrad = floatUnary((v, _p0, _p1, M) => M.normalCdf(v) + v * M.normalPdf(v));
+export const geluGrad = floatUnary("geluGrad", (v, _p0, _p1, M) => M.normalCdf(v) + v * M.normalPdf(v));
 /** SiLU / swish `x·sigmoid(x)`. */
-export const silu = floatUnary((v, _p0, _p1, M) => v * M.sigmoid(v));
+export const silu = floatUnary("silu", (v, _p0, _p1, M) => v * M.sigmoid(v));
 /** Softplus `log(1 + e^{βx})/β`, linear above `threshold` like torch. */
 export function softplus(x: NDArray, beta = 1, threshold = 20): NDArray {
+  checkOperand("softplus", "input", x, false);
+  if (typeof beta !== "number" || !Number.isFinite(beta) || beta === 0) {
+    throw new ArgumentError(`softplus: beta must be a finite non-zero number, got ${describeValue(beta)}`);
+  }
+  if (typeof threshold !== "number" || Number.isNaN(threshold)) {
+    throw new ArgumentError(`softplus: threshold must be a number, got ${describeValue(threshold)}`);
+  }
   return mapUnary(
     x,
     (v, b, t, M) => (v * b > t ? v : Math.max(v * b, 0) / b + Math.log1p(M.exp(-Math.abs(v * b))) / b),
@@ -273,13 +333,25 @@ export function softplus(x: NDArray, beta = 1, threshold = 20): NDArray {
   );
 }
 /** erf. */
-export const erfArray = floatUnary((v, _p0, _p1, M) => M.erf(v));
+export const erfArray = floatUnary("erf", (v, _p0, _p1, M) => M.erf(v));
 /** `x` is NaN, as bool. */
-export const isnan = (x: NDArray): NDArray => mapUnary(x, (v) => v !== v, "bool");
+export const isnan = unary(
+  "isnan",
+  (v) => v !== v,
+  () => "bool",
+);
 /** `x` is finite, as bool. */
-export const isfinite = (x: NDArray): NDArray => mapUnary(x, (v) => Number.isFinite(v), "bool");
+export const isfinite = unary(
+  "isfinite",
+  (v) => Number.isFinite(v),
+  () => "bool",
+);
 /** Logical not, as bool. */
-export const logicalNot = (x: NDArray): NDArray => mapUnary(x, (v) => v === 0, "bool");
+export const logicalNot = unary(
+  "logicalNot",
+  (v) => v === 0,
+  () => "bool",
+);
 
 /**
  * Clamps into [min, max] (either bound may be omitted). NaN stays NaN.
@@ -290,6 +362,15 @@ export const logicalNot = (x: NDArray): NDArray => mapUnary(x, (v) => v === 0, "
  * ```
  */
 export function clamp(x: NDArray, min?: number, max?: number): NDArray {
+  checkOperand("clamp", "input", x, false);
+  for (const [name, b] of [
+    ["min", min],
+    ["max", max],
+  ] as const) {
+    if (b !== undefined && typeof b !== "number") {
+      throw new ArgumentError(`clamp: ${name} must be a number or undefined, got ${describeValue(b)}`);
+    }
+  }
   if (min === undefined && max === undefined)
     throw new ArgumentError("clamp: at least one of min or max must be given");
   const lo = min ?? -Infinity;
@@ -309,10 +390,10 @@ export function clamp(x: NDArray, min?: number, max?: number): NDArray {
  * ```
  */
 export function where(cond: NDArray, a: ArrayLike, b: ArrayLike): NDArray {
-  if (!(cond instanceof NDArray)) throw new ArgumentError("where: cond must be an NDArray");
+  checkOperand("where", "cond", cond, false);
   if (cond.dtype !== "bool")
     throw new DTypeError(`where: cond must be bool, got ${cond.dtype} of shape ${fmtShape(cond.shape)}`);
-  const dtype = resultType(a, b);
+  const dtype = resultType(a, b, "where");
   const A = asArray(a, b instanceof NDArray ? b.dtype : undefined);
   const B = asArray(b, A.dtype);
   const shape = broadcastAll("where", [cond.shape, A.shape, B.shape]);
@@ -341,7 +422,11 @@ export function where(cond: NDArray, a: ArrayLike, b: ArrayLike): NDArray {
 
 /** Writes `src` into `dst` in place (broadcasting src, casting to dst's dtype). */
 export function assign(dst: NDArray, src: ArrayLike): void {
-  const S = asArray(src, dst.dtype).expand(dst.shape);
+  checkOperand("assign", "destination", dst, false);
+  checkOperand("assign", "source", src);
+  const S0 = asArray(src, dst.dtype);
+  checkBroadcastsTo("assign", S0, dst.shape);
+  const S = S0.expand(dst.shape);
   const od = stridedOffsets(dst.shape, dst.strides, dst.offset);
   const os = stridedOffsets(S.shape, S.strides, S.offset);
   const d: TypedArray = dst.data;

@@ -1,11 +1,13 @@
 import { allocate, type DType, promoteTypes } from "../dtype.js";
-import { ArgumentError, DTypeError, fmtShape, IndexError, ShapeError } from "../errors.js";
+import { ArgumentError, DTypeError, describeValue, fmtShape, IndexError, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
 import { normalizeDim } from "../shape.js";
 import { stridedOffsets } from "../strided.js";
+import { checkOperand } from "./elementwise.js";
 
 function checkIndex(op: string, index: NDArray): void {
-  if (!(index instanceof NDArray)) throw new ArgumentError(`${op}: index must be an NDArray`);
+  if (!(index instanceof NDArray))
+    throw new ArgumentError(`${op}: index must be an int32 NDArray, got ${describeValue(index)}`);
   if (index.dtype !== "int32") {
     throw new DTypeError(`${op}: index must be int32, got ${index.dtype} of shape ${fmtShape(index.shape)}`);
   }
@@ -26,6 +28,7 @@ function bound(op: string, i: number, size: number, dim: number): number {
  * ```
  */
 export function gather(x: NDArray, dim: number, index: NDArray): NDArray {
+  checkOperand("gather", "input", x, false);
   checkIndex("gather", index);
   const d = normalizeDim("gather", dim, x.ndim);
   if (index.ndim !== x.ndim) {
@@ -64,7 +67,9 @@ export function gather(x: NDArray, dim: number, index: NDArray): NDArray {
  * ```
  */
 export function scatterAdd(x: NDArray, dim: number, index: NDArray, src: NDArray): NDArray {
+  checkOperand("scatterAdd", "input", x, false);
   checkIndex("scatterAdd", index);
+  checkOperand("scatterAdd", "src", src, false);
   const d = normalizeDim("scatterAdd", dim, x.ndim);
   if (index.ndim !== x.ndim || src.ndim !== x.ndim) {
     throw new ShapeError(
@@ -110,6 +115,7 @@ export function scatterAdd(x: NDArray, dim: number, index: NDArray, src: NDArray
  * ```
  */
 export function indexSelect(x: NDArray, dim: number, index: NDArray): NDArray {
+  checkOperand("indexSelect", "input", x, false);
   checkIndex("indexSelect", index);
   if (index.ndim > 1) throw new ShapeError(`indexSelect: index must be 0-d or 1-d, got shape ${fmtShape(index.shape)}`);
   const d = normalizeDim("indexSelect", dim, x.ndim);
@@ -142,7 +148,10 @@ export function indexSelect(x: NDArray, dim: number, index: NDArray): NDArray {
  * ```
  */
 export function indexAdd(x: NDArray, dim: number, index: NDArray, src: NDArray): NDArray {
+  checkOperand("indexAdd", "input", x, false);
   checkIndex("indexAdd", index);
+  if (index.ndim > 1) throw new ShapeError(`indexAdd: index must be 0-d or 1-d, got shape ${fmtShape(index.shape)}`);
+  checkOperand("indexAdd", "src", src, false);
   const d = normalizeDim("indexAdd", dim, x.ndim);
   const idx = index.toTypedArray();
   const expected = x.shape.slice();
@@ -178,7 +187,8 @@ export function indexAdd(x: NDArray, dim: number, index: NDArray, src: NDArray):
  */
 export function cat(arrays: readonly NDArray[], dim = 0): NDArray {
   if (!Array.isArray(arrays) || arrays.length === 0)
-    throw new ArgumentError("cat: expected a non-empty array of NDArrays");
+    throw new ArgumentError(`cat: expected a non-empty array of NDArrays, got ${describeValue(arrays)}`);
+  arrays.forEach((a, i) => checkOperand("cat", `arrays[${i}]`, a, false));
   const first = arrays[0] as NDArray;
   if (first.ndim === 0) throw new ShapeError("cat: zero-dimensional arrays cannot be concatenated; use stack");
   const d = normalizeDim("cat", dim, first.ndim);
@@ -218,7 +228,8 @@ export function cat(arrays: readonly NDArray[], dim = 0): NDArray {
  */
 export function stack(arrays: readonly NDArray[], dim = 0): NDArray {
   if (!Array.isArray(arrays) || arrays.length === 0)
-    throw new ArgumentError("stack: expected a non-empty array of NDArrays");
+    throw new ArgumentError(`stack: expected a non-empty array of NDArrays, got ${describeValue(arrays)}`);
+  arrays.forEach((a, i) => checkOperand("stack", `arrays[${i}]`, a, false));
   const first = arrays[0] as NDArray;
   for (const a of arrays as readonly NDArray[]) {
     if (a.ndim !== first.ndim || a.shape.some((s, i) => s !== first.shape[i])) {

@@ -1,9 +1,14 @@
 import { allocate, floatDType } from "../dtype.js";
-import { fmtShape, ShapeError } from "../errors.js";
+import { ArgumentError, describeValue, fmtShape, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
+import { shapesEqual } from "../shape.js";
+import { checkOperand } from "./elementwise.js";
 
 /** Views `x` as rows of the trailing `size` elements (copying only if x is not contiguous). */
 function rows(op: string, x: NDArray, size: number): { data: ArrayLike<number>; base: number; n: number } {
+  if (!Number.isInteger(size)) {
+    throw new ArgumentError(`${op}: size must be a positive integer, got ${describeValue(size)}`);
+  }
   if (size <= 0 || x.size % size !== 0) {
     throw new ShapeError(`${op}: input of shape ${fmtShape(x.shape)} does not end with ${size} normalized elements`);
   }
@@ -28,11 +33,16 @@ export function layerNorm(
   bias: NDArray | null,
   eps: number,
 ): { y: NDArray; mean: NDArray; rstd: NDArray } {
+  checkOperand("layerNorm", "input", x, false);
+  if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0) {
+    throw new ArgumentError(`layerNorm: eps must be a finite number >= 0, got ${describeValue(eps)}`);
+  }
   const { data, base, n } = rows("layerNorm", x, size);
   for (const [name, p] of [
     ["weight", weight],
     ["bias", bias],
   ] as const) {
+    if (p !== null && p !== undefined) checkOperand("layerNorm", name, p, false);
     if (p && p.size !== size) {
       throw new ShapeError(
         `layerNorm: ${name} of shape ${fmtShape(p.shape)} must have ${size} elements (the normalized dims of ${fmtShape(x.shape)})`,
@@ -81,8 +91,29 @@ export function layerNormBackward(
   rstd: NDArray,
   weight: NDArray | null,
 ): { dx: NDArray; dw: NDArray; db: NDArray } {
-  const X = rows("layerNormBackward", x, size);
-  const G = rows("layerNormBackward", g, size);
+  const op = "layerNormBackward";
+  checkOperand(op, "gradient", g, false);
+  checkOperand(op, "input", x, false);
+  checkOperand(op, "mean", mean, false);
+  checkOperand(op, "rstd", rstd, false);
+  if (!shapesEqual(g.shape, x.shape)) {
+    throw new ShapeError(
+      `${op}: gradient of shape ${fmtShape(g.shape)} must match the input's shape ${fmtShape(x.shape)}`,
+    );
+  }
+  const X = rows(op, x, size);
+  const G = rows(op, g, size);
+  if (mean.size !== X.n || rstd.size !== X.n) {
+    throw new ShapeError(
+      `${op}: mean ${fmtShape(mean.shape)} and rstd ${fmtShape(rstd.shape)} must have one entry per row (${X.n})`,
+    );
+  }
+  if (weight !== null && weight !== undefined) {
+    checkOperand(op, "weight", weight, false);
+    if (weight.size !== size) {
+      throw new ShapeError(`${op}: weight of shape ${fmtShape(weight.shape)} must have ${size} elements`);
+    }
+  }
   const dtype = floatDType(x.dtype);
   const dx = allocate(dtype, X.n * size);
   const dw = new Float64Array(size);

@@ -8,6 +8,7 @@
  * @module
  */
 import type { TypedArray } from "../dtype.js";
+import { ArgumentError, describeValue } from "../errors.js";
 import { MATH } from "./fastmath.js";
 import { erf, normalCdf, normalPdf } from "./special.js";
 
@@ -60,6 +61,9 @@ let codegen = true;
  * 'unsafe-eval'. Results are identical either way; tests use this to cover the fallback.
  */
 export function setCodegenEnabled(enabled: boolean): void {
+  if (typeof enabled !== "boolean") {
+    throw new ArgumentError(`setCodegenEnabled: enabled must be a boolean, got ${describeValue(enabled)}`);
+  }
   codegen = enabled;
   unaryCache = new WeakMap();
   binaryCache = new WeakMap();

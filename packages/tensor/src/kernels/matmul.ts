@@ -1,9 +1,10 @@
 import { allocate, type DType, floatDType, promoteTypes, type TypedArray } from "../dtype.js";
-import { ArgumentError, DTypeError, fmtShape, ShapeError } from "../errors.js";
+import { ArgumentError, DTypeError, describeValue, fmtShape, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
 import { broadcastShapes } from "../shape.js";
 import { stridedOffsets } from "../strided.js";
 import { align, getWasmGemm, type WasmGemm } from "../wasm/runtime.js";
+import { checkOperand } from "./elementwise.js";
 
 // Two gemm implementations sit behind `matmul`: the WebAssembly SIMD packed gemm (src/wasm/gemm.wat,
 // ~30× faster on large products) and the pure-TypeScript `gemm` below, the portable fallback for
@@ -17,7 +18,7 @@ const BLOCK_K = 128;
  * Blocked over j and k so a panel of B stays in cache, and four rows of A share each load of B;
  * the inner loop is a plain stride-1 multiply-add with no index arithmetic beyond increments.
  */
-export function gemm(
+function gemmKernel(
   M: number,
   N: number,
   K: number,
@@ -65,6 +66,55 @@ export function gemm(
       }
     }
   }
+}
+
+/**
+ * C[M×N] += A[M×K] · B[K×N] on row-major buffers (A at `ao`, B at `bo`, C at `co`): the portable
+ * TypeScript gemm behind `matmul`, checked (sizes, offsets and buffer lengths) before it runs.
+ *
+ * @example
+ * ```ts
+ * const C = new Float64Array(4);
+ * gemm(2, 2, 1, new Float64Array([1, 2]), 0, new Float64Array([3, 4]), 0, C, 0); // C = [3, 4, 6, 8]
+ * ```
+ */
+export function gemm(
+  M: number,
+  N: number,
+  K: number,
+  A: TypedArray,
+  ao: number,
+  B: TypedArray,
+  bo: number,
+  C: TypedArray,
+  co: number,
+): void {
+  for (const [name, v] of [
+    ["M", M],
+    ["N", N],
+    ["K", K],
+    ["ao", ao],
+    ["bo", bo],
+    ["co", co],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 0) {
+      throw new ArgumentError(`gemm: ${name} must be a non-negative integer, got ${describeValue(v)}`);
+    }
+  }
+  for (const [name, buf, need] of [
+    ["A", A, ao + M * K],
+    ["B", B, bo + K * N],
+    ["C", C, co + M * N],
+  ] as const) {
+    if (!ArrayBuffer.isView(buf))
+      throw new ArgumentError(`gemm: ${name} must be a typed array, got ${describeValue(buf)}`);
+    if (buf.length < need) {
+      throw new ShapeError(
+        `gemm: ${name} holds ${buf.length} elements, a ${M}x${N}x${K} product at its offset needs ${need}`,
+      );
+    }
+  }
+  gemmKernel(M, N, K, A, ao, B, bo, C, co);
 }
 
 /** Returns a row-major copy of one 2-d matrix slice (in `scratch()`) unless it already is row-major. */
@@ -116,7 +166,9 @@ export function setMatmulBackend(kind: MatmulBackend): void {
   if (kind !== "auto" && kind !== "wasm" && kind !== "js")
     throw new ArgumentError(`setMatmulBackend: unknown backend ${JSON.stringify(kind)}; expected auto, wasm or js`);
   if (kind === "wasm" && !getWasmGemm())
-    throw new Error("setMatmulBackend: this engine has no WebAssembly SIMD support");
+    throw new ArgumentError(
+      'setMatmulBackend: "wasm" needs WebAssembly SIMD, which this engine lacks; use "auto" or "js"',
+    );
   backend = kind;
 }
 
@@ -148,8 +200,8 @@ function pickWasm(M: number, N: number, K: number): WasmGemm | null {
  * ```
  */
 export function matmul(a: NDArray, b: NDArray): NDArray {
-  if (!(a instanceof NDArray) || !(b instanceof NDArray))
-    throw new DTypeError("matmul: both operands must be NDArrays");
+  checkOperand("matmul", "input", a, false);
+  checkOperand("matmul", "other", b, false);
   if (a.ndim === 0 || b.ndim === 0) {
     throw new ShapeError(
       `matmul: both arguments need at least 1 dim, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`,
@@ -211,7 +263,7 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
     if (bo !== lastB) pb = rowMajor(bSrc, bo, K, N, brs, bcs, bBuf);
     lastA = ao;
     lastB = bo;
-    gemm(M, N, K, pa.buf, pa.off, pb.buf, pb.off, out, i * M * N);
+    gemmKernel(M, N, K, pa.buf, pa.off, pb.buf, pb.off, out, i * M * N);
   }
   return finish(out, batch, M, N, work, dtype, a, b);
 }

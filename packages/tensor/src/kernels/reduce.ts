@@ -1,7 +1,8 @@
-import { allocate, type DType, floatDType } from "../dtype.js";
-import { ArgumentError, fmtShape, ShapeError } from "../errors.js";
+import { allocate, checkDType, type DType, floatDType } from "../dtype.js";
+import { ArgumentError, describeValue, fmtShape, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
-import { normalizeDim, normalizeDims } from "../shape.js";
+import { checkShape, normalizeDim, normalizeDims } from "../shape.js";
+import { checkOperand } from "./elementwise.js";
 import { exp } from "./fastmath.js";
 
 /** Which dims to reduce: one, several, or all (undefined). */
@@ -36,12 +37,13 @@ function isLeadingReduction(x: NDArray, dims: readonly number[]): boolean {
  * ```
  */
 export function sum(x: NDArray, dim?: Dims, keepdim = false, dtype?: DType): NDArray {
-  const outDtype = dtype ?? (x.dtype === "bool" ? "int32" : x.dtype);
+  checkOperand("sum", "input", x, false);
+  const outDtype = dtype === undefined ? (x.dtype === "bool" ? "int32" : x.dtype) : checkDType("sum", dtype);
   const dims = normalizeDims("sum", dim, x.ndim);
   if (isLeadingReduction(x, dims)) {
     // Column sums without a transposing copy: the common bias-gradient case.
     const rows = dims.reduce((p, d) => p * (x.shape[d] as number), 1);
-    const cols = x.size / rows;
+    const cols = x.shape.slice(dims.length).reduce((p, d) => p * d, 1);
     const acc = new Float64Array(cols);
     const src = x.data;
     for (let r = 0, p = x.offset; r < rows; r++)
@@ -64,12 +66,30 @@ export function sum(x: NDArray, dim?: Dims, keepdim = false, dtype?: DType): NDA
 
 /** Mean over `dim` (all when omitted); integer input gives float32. @example `mean(array([1, 2])).item(); // 1.5` */
 export function mean(x: NDArray, dim?: Dims, keepdim = false): NDArray {
+  checkOperand("mean", "input", x, false);
   const dims = normalizeDims("mean", dim, x.ndim);
   const count = dims.reduce((p, d) => p * (x.shape[d] as number), 1);
   const s = sum(x, dims, keepdim, floatDType(x.dtype));
   const out = s.data;
   for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) / count;
   return s;
+}
+
+/** The variance's `correction` from `{ correction, unbiased }`, validated: a finite number >= 0. */
+export function varianceCorrection(op: string, opts: { correction?: number; unbiased?: boolean }): number {
+  if (opts === null || typeof opts !== "object") {
+    throw new ArgumentError(
+      `${op}: options must be an object { correction?, unbiased?, keepdim? }, got ${describeValue(opts)}`,
+    );
+  }
+  const { correction, unbiased } = opts;
+  if (unbiased !== undefined && typeof unbiased !== "boolean") {
+    throw new ArgumentError(`${op}: unbiased must be a boolean, got ${describeValue(unbiased)}`);
+  }
+  if (correction !== undefined && (typeof correction !== "number" || !Number.isFinite(correction) || correction < 0)) {
+    throw new ArgumentError(`${op}: correction must be a finite number >= 0, got ${describeValue(correction)}`);
+  }
+  return correction ?? (unbiased === false ? 0 : 1);
 }
 
 /**
@@ -85,7 +105,8 @@ export function variance(
   dim?: Dims,
   opts: { correction?: number; unbiased?: boolean; keepdim?: boolean } = {},
 ): NDArray {
-  const correction = opts.correction ?? (opts.unbiased === false ? 0 : 1);
+  checkOperand("var", "input", x, false);
+  const correction = varianceCorrection("var", opts);
   const { data, base, inner, outer, outShape } = rowsOf("var", x, dim, opts.keepdim ?? false);
   const out = allocate(floatDType(x.dtype), outer);
   const denom = Math.max(0, inner - correction);
@@ -111,6 +132,7 @@ function extreme(
   keepdim: boolean,
   better: (a: number, b: number) => boolean,
 ): NDArray {
+  checkOperand(op, "input", x, false);
   const { data, base, inner, outer, outShape } = rowsOf(op, x, dim, keepdim);
   if (inner === 0) throw new ShapeError(`${op}: cannot reduce an empty dim of shape ${fmtShape(x.shape)}`);
   const out = allocate(x.dtype, outer);
@@ -143,6 +165,7 @@ function argExtreme(
   keepdim: boolean,
   better: (a: number, b: number) => boolean,
 ): NDArray {
+  checkOperand(op, "input", x, false);
   if (dim === undefined) {
     const flat = argExtreme(op, x.reshape([-1]), 0, false, better);
     return keepdim ? flat.reshape(x.shape.map(() => 1)) : flat;
@@ -188,6 +211,7 @@ export function argmin(x: NDArray, dim?: number, keepdim = false): NDArray {
  * ```
  */
 export function logsumexp(x: NDArray, dim?: Dims, keepdim = false): NDArray {
+  checkOperand("logsumexp", "input", x, false);
   const { data, base, inner, outer, outShape } = rowsOf("logsumexp", x, dim, keepdim);
   const out = allocate(floatDType(x.dtype), outer);
   for (let r = 0; r < outer; r++) {
@@ -217,6 +241,8 @@ export function logsumexp(x: NDArray, dim?: Dims, keepdim = false): NDArray {
  * ```
  */
 export function sumToShape(x: NDArray, shape: readonly number[]): NDArray {
+  checkOperand("sumToShape", "input", x, false);
+  checkShape("sumToShape", shape);
   if (x.ndim < shape.length) {
     throw new ShapeError(
       `sumToShape: cannot reduce shape ${fmtShape(x.shape)} to the larger rank shape ${fmtShape(shape)}`,

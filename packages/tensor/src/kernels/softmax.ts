@@ -1,24 +1,37 @@
-import { allocate, floatDType, promoteTypes } from "../dtype.js";
+import { allocate, floatDType, promoteTypes, type TypedArray } from "../dtype.js";
 import { fmtShape, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
 import { normalizeDim, shapesEqual } from "../shape.js";
+import { softmaxRowsWasm } from "../wasm/rows.js";
 import { exp } from "./fastmath.js";
 
-/** Runs `rowFn` over every 1-d lane along `dim`, writing a contiguous result of x's shape. */
+/**
+ * Runs `rowFn` over every 1-d lane along `dim`, writing a contiguous result of x's shape. float32
+ * input goes to the WebAssembly SIMD row kernels instead (src/wasm/rows.ts) when they are enabled and
+ * the input is large enough: softmax when `wasm` is "softmax", log-softmax when it is "logSoftmax".
+ */
 function alongDim(
   op: string,
   x: NDArray,
   dim: number,
   rowFn: (src: ArrayLike<number>, start: number, n: number, out: { [i: number]: number }, outStart: number) => void,
+  wasm?: "softmax" | "logSoftmax",
 ): NDArray {
   const d = normalizeDim(op, dim, x.ndim);
-  if (x.ndim === 0) return alongDim(op, x.reshape([1]), 0, rowFn).reshape([]);
+  if (x.ndim === 0) return alongDim(op, x.reshape([1]), 0, rowFn, wasm).reshape([]);
   const last = x.ndim - 1;
   const moved = (d === last ? x : x.transpose(d, last)).contiguous();
   const n = moved.shape[last] as number;
   const rows = n === 0 ? 0 : moved.size / n;
-  const out = allocate(floatDType(x.dtype), moved.size);
-  for (let r = 0; r < rows; r++) rowFn(moved.data, moved.offset + r * n, n, out, r * n);
+  let out: TypedArray | null =
+    wasm && moved.data instanceof Float32Array
+      ? softmaxRowsWasm(moved.data, moved.offset, rows, n, wasm === "logSoftmax")
+      : null;
+  if (!out) {
+    const buf = allocate(floatDType(x.dtype), moved.size);
+    for (let r = 0; r < rows; r++) rowFn(moved.data, moved.offset + r * n, n, buf, r * n);
+    out = buf;
+  }
   const result = new NDArray(out, moved.shape);
   return d === last ? result : result.transpose(d, last).contiguous();
 }
@@ -32,18 +45,24 @@ function alongDim(
  * ```
  */
 export function softmax(x: NDArray, dim = -1): NDArray {
-  return alongDim("softmax", x, dim, (src, start, n, out, o) => {
-    let m = -Infinity;
-    for (let j = 0; j < n; j++) m = Math.max(m, src[start + j] as number);
-    if (m === -Infinity) m = 0; // an all -inf row gives NaN like torch, not a crash
-    let s = 0;
-    for (let j = 0; j < n; j++) {
-      const e = exp((src[start + j] as number) - m);
-      out[o + j] = e;
-      s += e;
-    }
-    for (let j = 0; j < n; j++) out[o + j] = (out[o + j] as number) / s;
-  });
+  return alongDim(
+    "softmax",
+    x,
+    dim,
+    (src, start, n, out, o) => {
+      let m = -Infinity;
+      for (let j = 0; j < n; j++) m = Math.max(m, src[start + j] as number);
+      if (m === -Infinity) m = 0; // an all -inf row gives NaN like torch, not a crash
+      let s = 0;
+      for (let j = 0; j < n; j++) {
+        const e = exp((src[start + j] as number) - m);
+        out[o + j] = e;
+        s += e;
+      }
+      for (let j = 0; j < n; j++) out[o + j] = (out[o + j] as number) / s;
+    },
+    "softmax",
+  );
 }
 
 /**
@@ -55,15 +74,21 @@ export function softmax(x: NDArray, dim = -1): NDArray {
  * ```
  */
 export function logSoftmax(x: NDArray, dim = -1): NDArray {
-  return alongDim("logSoftmax", x, dim, (src, start, n, out, o) => {
-    let m = -Infinity;
-    for (let j = 0; j < n; j++) m = Math.max(m, src[start + j] as number);
-    if (m === -Infinity) m = 0;
-    let s = 0;
-    for (let j = 0; j < n; j++) s += exp((src[start + j] as number) - m);
-    const lse = m + Math.log(s);
-    for (let j = 0; j < n; j++) out[o + j] = (src[start + j] as number) - lse;
-  });
+  return alongDim(
+    "logSoftmax",
+    x,
+    dim,
+    (src, start, n, out, o) => {
+      let m = -Infinity;
+      for (let j = 0; j < n; j++) m = Math.max(m, src[start + j] as number);
+      if (m === -Infinity) m = 0;
+      let s = 0;
+      for (let j = 0; j < n; j++) s += exp((src[start + j] as number) - m);
+      const lse = m + Math.log(s);
+      for (let j = 0; j < n; j++) out[o + j] = (src[start + j] as number) - lse;
+    },
+    "logSoftmax",
+  );
 }
 
 /** Moves `dim` last and makes both arrays contiguous there, runs `rowFn` per lane, moves back. */

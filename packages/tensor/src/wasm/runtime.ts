@@ -16,7 +16,7 @@ export interface WasmMemory {
 }
 /** A compiled module (opaque here). */
 export type WasmModule = object;
-interface WasmApi {
+export interface WasmApi {
   validate(bytes: Uint8Array<ArrayBuffer>): boolean;
   Module: new (bytes: Uint8Array<ArrayBuffer>) => WasmModule;
   Instance: new (module: WasmModule, imports: object) => { exports: object };
@@ -250,8 +250,8 @@ export function gemmSharedWasmBytes(): Uint8Array<ArrayBuffer> {
 let instance: WasmGemm | null | undefined;
 let sharedInstance: WasmGemm | null | undefined;
 
-/** The WebAssembly API when the engine has one and it validates `bytes`. */
-function validating(bytes: Uint8Array<ArrayBuffer>): WasmApi | null {
+/** The WebAssembly API when the engine has one and it validates `bytes` (else null). */
+export function validating(bytes: Uint8Array<ArrayBuffer>): WasmApi | null {
   return wasmApi && typeof wasmApi.validate === "function" && wasmApi.validate(bytes) ? wasmApi : null;
 }
 

@@ -1,0 +1,203 @@
+/**
+ * The WebAssembly SIMD row kernels (src/wasm/rows.wat, embedded as base64): float32 softmax,
+ * log-softmax and the fused softmax cross-entropy forward and backward over contiguous rows. Loaded
+ * lazily and synchronously on first use, in a memory of their own (single-threaded). The TypeScript
+ * loops in kernels/softmax.ts and kernels/cross-entropy.ts stay the portable fallback and the float64
+ * path; {@link setRowKernelBackend} forces either one.
+ */
+import { ArgumentError } from "../errors.js";
+import { ROWS_WASM_BASE64 } from "./kernels.generated.js";
+import { align, decodeBase64, validating, type WasmMemory } from "./runtime.js";
+
+/** The exports of rows.wat (pointers are byte offsets; see the comments there). */
+export interface RowsExports {
+  /** y = softmax of each row (y may equal x); stats: [max, Σ e^(x − max)] as float64 per row. */
+  softmax(x: number, y: number, rows: number, n: number, stats: number): void;
+  /** Only the [max, Σ e^(x − max)] stats (scratch: room for one row). */
+  softmax_stats(x: number, rows: number, n: number, stats: number, scratch: number): void;
+  /** y = f32(x − c_row), the difference in float64 (c: one float64 per row). */
+  sub_rows(x: number, y: number, rows: number, n: number, c: number): void;
+  /** out_row = Σ w_k·x_k in float64 (w: n float64; w = 1 when weighted is 0). */
+  dot_rows(x: number, w: number, weighted: number, rows: number, n: number, out: number): void;
+  /** y = f32(p·a − s·w) per row in float64 (coef: [a, s] float64 per row; the s·w term only when smooth). */
+  ce_backward(
+    p: number,
+    y: number,
+    rows: number,
+    n: number,
+    coef: number,
+    w: number,
+    smooth: number,
+    weighted: number,
+  ): void;
+}
+
+/**
+ * Bytes [0, DATA_AT) of the memory are the kernels' scratch (rows.wat keeps a row's last vector there);
+ * callers lay their data out from DATA_AT.
+ */
+export const DATA_AT = 64;
+
+const PAGE = 65536;
+/** Byte offsets are passed as int32: stay below 2 GiB (larger inputs take the TypeScript path). */
+const MAX_BYTES = 2 ** 31 - PAGE;
+
+/** A loaded row-kernel instance with its memory and typed views over it. */
+export class WasmRows {
+  readonly exports: RowsExports;
+  readonly memory: WasmMemory;
+  private f32View: Float32Array;
+  private f64View: Float64Array;
+
+  constructor(exports: RowsExports, memory: WasmMemory) {
+    this.exports = exports;
+    this.memory = memory;
+    this.f32View = new Float32Array(memory.buffer);
+    this.f64View = new Float64Array(memory.buffer);
+  }
+
+  /** Grows the memory to at least `bytes`; false when that is too large or the engine refuses. */
+  reserve(bytes: number): boolean {
+    const have = this.memory.buffer.byteLength;
+    if (bytes <= have) return true;
+    if (bytes > MAX_BYTES) return false;
+    try {
+      this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    } catch {
+      return false;
+    }
+    // Growing detaches the old ArrayBuffer: views must be recreated.
+    this.f32View = new Float32Array(this.memory.buffer);
+    this.f64View = new Float64Array(this.memory.buffer);
+    return true;
+  }
+
+  /** float32 view of the memory (valid until the next `reserve` that grows). */
+  get f32(): Float32Array {
+    return this.f32View;
+  }
+
+  /** float64 view of the memory (valid until the next `reserve` that grows). */
+  get f64(): Float64Array {
+    return this.f64View;
+  }
+}
+
+let rowsBytes: Uint8Array<ArrayBuffer> | undefined;
+/** The assembled rows.wat bytes. */
+export function rowsWasmBytes(): Uint8Array<ArrayBuffer> {
+  rowsBytes ??= decodeBase64(ROWS_WASM_BASE64);
+  return rowsBytes;
+}
+
+let instance: WasmRows | null | undefined;
+
+/**
+ * The row-kernel instance, created on first call; null when this engine has no WebAssembly or no SIMD
+ * (validating the module is the feature test).
+ */
+export function getWasmRows(): WasmRows | null {
+  if (instance !== undefined) return instance;
+  instance = null;
+  const bytes = rowsWasmBytes();
+  const api = validating(bytes);
+  if (api) {
+    const memory = new api.Memory({ initial: 1 });
+    const exports = new api.Instance(new api.Module(bytes), { env: { memory } }).exports as RowsExports;
+    instance = new WasmRows(exports, memory);
+  }
+  return instance;
+}
+
+/** Which implementation the float32 row kernels use: see {@link setRowKernelBackend}. */
+export type RowKernelBackend = "auto" | "wasm" | "js";
+
+let backend: RowKernelBackend = "auto";
+
+/**
+ * Under the "auto" backend, float32 inputs with fewer elements than this, or with rows shorter than 4,
+ * stay in TypeScript: there the staging copies, the call and the per-row work on partial vectors cost
+ * about what SIMD saves. The cross-entropy backward (a multiply per element, little for SIMD to win)
+ * needs twice as many elements and rows of at least 8. Measured per call on the dev machine (2-core
+ * Xeon, Node 20): softmax breaks even near 16 elements, is 2.7× faster at 64 (4×16) and 5× at 1,024;
+ * 1000 rows of 4 are 3.6× faster, of 2 1.7× slower; the backward breaks even near 8×16 and rows of 7.
+ */
+export const ROWS_WASM_MIN = 64;
+
+/**
+ * Chooses the implementation of float32 `softmax`, `logSoftmax` and the fused softmax cross-entropy
+ * (forward and backward): `"wasm"` (the WebAssembly SIMD row kernels for every float32 input),
+ * `"js"` (the portable TypeScript loops), or `"auto"` (the default: wasm when the engine supports SIMD
+ * and the input is large enough to gain from it). float64 always runs in TypeScript. Both agree to
+ * float32 rounding (probabilities within 2 ulp, losses within 1e-6 relative). Throws when `"wasm"` is
+ * asked for on an engine without WebAssembly SIMD.
+ *
+ * @example
+ * ```ts
+ * setRowKernelBackend("js");   // e.g. to compare against the fallback
+ * setRowKernelBackend("auto");
+ * ```
+ */
+export function setRowKernelBackend(kind: RowKernelBackend): void {
+  if (kind !== "auto" && kind !== "wasm" && kind !== "js") {
+    throw new ArgumentError(`setRowKernelBackend: unknown backend ${JSON.stringify(kind)}; expected auto, wasm or js`);
+  }
+  if (kind === "wasm" && !getWasmRows())
+    throw new Error("setRowKernelBackend: this engine has no WebAssembly SIMD support");
+  backend = kind;
+}
+
+/** The backend chosen with {@link setRowKernelBackend} (`"auto"` unless changed). */
+export function getRowKernelBackend(): RowKernelBackend {
+  return backend;
+}
+
+/**
+ * The row kernels to use for a float32 input of `elements` values in rows of `n`, or null for the
+ * TypeScript loops; `backward` for the cross-entropy gradient (see {@link ROWS_WASM_MIN}).
+ */
+export function pickRowKernels(elements: number, n: number, backward = false): WasmRows | null {
+  if (backend === "js" || elements === 0) return null;
+  if (backend === "auto") {
+    if (backward ? elements < 2 * ROWS_WASM_MIN || n < 8 : elements < ROWS_WASM_MIN || n < 4) return null;
+  }
+  return getWasmRows();
+}
+
+/**
+ * Softmax (or, with `log`, log-softmax) of `rows` contiguous rows of `n` float32 values starting at
+ * `src[start]`, as a new Float32Array; null when the TypeScript loops should run instead (backend,
+ * size, or memory). Log-softmax is `x − lse` with `lse = m + log s` from the kernel's per-row max m and
+ * sum s, formed here exactly as the TypeScript loop forms it.
+ */
+export function softmaxRowsWasm(
+  src: Float32Array,
+  start: number,
+  rows: number,
+  n: number,
+  log: boolean,
+): Float32Array | null {
+  const size = rows * n;
+  const wasm = pickRowKernels(size, n);
+  if (!wasm) return null;
+  // Layout (bytes): [scratch][x, overwritten by the result][stats: rows × (m, s)][lse: rows][one row]
+  const x = DATA_AT;
+  const statsAt = x + align(size * 4);
+  const lseAt = statsAt + align(rows * 16);
+  const rowAt = lseAt + align(rows * 8);
+  if (!wasm.reserve(rowAt + n * 4)) return null;
+  wasm.f32.set(src.subarray(start, start + size), x / 4);
+  if (!log) {
+    wasm.exports.softmax(x, x, rows, n, statsAt);
+  } else {
+    wasm.exports.softmax_stats(x, rows, n, statsAt, rowAt);
+    const f64 = wasm.f64;
+    const st = statsAt / 8;
+    const ls = lseAt / 8;
+    for (let r = 0; r < rows; r++) {
+      f64[ls + r] = (f64[st + 2 * r] as number) + Math.log(f64[st + 2 * r + 1] as number);
+    }
+    wasm.exports.sub_rows(x, x, rows, n, lseAt);
+  }
+  return wasm.f32.slice(x / 4, x / 4 + size);
+}

@@ -1,0 +1,544 @@
+;; Row kernels for float32 softmax, log-softmax and the fused softmax cross-entropy, with WebAssembly
+;; SIMD (v128). Every kernel walks `rows` contiguous rows of `n` float32 values; pointers are byte
+;; offsets into the imported memory. The caller (src/wasm/rows.ts, kernels/cross-entropy.ts) stages the
+;; data, does what needs a logarithm (log-sum-exp, the losses: a few flops per row) in JavaScript, and
+;; copies the results out.
+;;
+;; Per row, softmax is three passes over data that stays in L1 (a 1000-class row is 4 KB):
+;;   1. m = max_k x_k   (f32x4.pmax in two accumulators, NaN tracked apart: a NaN anywhere makes m NaN,
+;;                       like the JS loops; an all −inf row uses m = 0, so it ends up NaN like torch)
+;;   2. p_k = e^(x_k − m), s = Σ p_k   (the sum in float64 term by term, see $exp_row)
+;;   3. p_k · (1/s)   (in float64, rounded once to float32)
+;;
+;; exp: x − m is split exactly into d + e (TwoSum: float32 subtraction is not exact when x and m differ
+;; in magnitude, and an error of half an ulp of d would cost |d|·2^-24 of relative accuracy in e^d),
+;; then d + e = k·ln2 + r with k = round(d·log2 e), r = d − k·C1 − k·C2 + e (Cody–Waite: k·C1 and
+;; d − k·C1 are exact), e^r ≈ 1 + r + r²·P(r) with P of degree 4 (a minimax fit, relative error
+;; 3.8e-9 on |r| ≤ ln2/2 + 3e-5), times 2^k built from exponent bits. Rows whose entries all lie within
+;; 86 of the max (the common case) need nothing more: k ≥ −125, so 2^k is a normal float. Other rows
+;; (−inf entries, huge spreads) take a general loop: d is clamped to −110, where e^d is below half the
+;; smallest subnormal and rounds to 0 (so −inf gives 0), e is dropped there, and 2^k is applied in two
+;; normal factors 2^h·2^(k−h), h = floor(k/2), so subnormal results are still rounded once. NaN
+;; propagates. Inputs are ≤ 0 (x ≤ m), so nothing overflows. Accuracy: within 1 ulp of e^(x − m)
+;; rounded from float64 (test/wasm-rows.test.ts checks it against Math.exp).
+;;
+;; The text keeps to ASCII plus a few symbols: wabt's lexer reads characters by their low byte (see
+;; scripts/build-wasm.mjs).
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; e^(x − m) per lane (see the header; $exp_row has the same steps written out in its loop, with
+  ;; comments).
+  (func $exp_sub (param $x v128) (param $m v128) (result v128)
+    (local $d v128) (local $b v128) (local $e v128) (local $k v128) (local $r v128) (local $p v128)
+    (local $i v128) (local $h v128)
+    (local.set $d (f32x4.sub (local.get $x) (local.get $m)))
+    (local.set $b (f32x4.sub (local.get $d) (local.get $x)))
+    (local.set $e (f32x4.sub
+      (f32x4.sub (local.get $x) (f32x4.sub (local.get $d) (local.get $b)))
+      (f32x4.add (local.get $m) (local.get $b))))
+    (local.set $e (v128.and (local.get $e)
+      (f32x4.ge (local.get $d) (v128.const f32x4 -110 -110 -110 -110))))
+    (local.set $d (f32x4.pmax (local.get $d) (v128.const f32x4 -110 -110 -110 -110)))
+    (local.set $i (f32x4.add
+      (f32x4.mul (local.get $d)
+        (v128.const f32x4 1.4426950216293335 1.4426950216293335 1.4426950216293335 1.4426950216293335))
+      (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $k (f32x4.sub (local.get $i) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $r (f32x4.add
+      (f32x4.sub
+        (f32x4.sub (local.get $d)
+          (f32x4.mul (local.get $k) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
+        (f32x4.mul (local.get $k)
+          (v128.const f32x4 -2.1219444170128554e-4 -2.1219444170128554e-4 -2.1219444170128554e-4
+            -2.1219444170128554e-4)))
+      (local.get $e)))
+    (local.set $p (f32x4.add
+      (f32x4.mul (local.get $r)
+        (v128.const f32x4 1.3814599951729178e-3 1.3814599951729178e-3 1.3814599951729178e-3
+          1.3814599951729178e-3))
+      (v128.const f32x4 8.368715643882751e-3 8.368715643882751e-3 8.368715643882751e-3 8.368715643882751e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
+      (v128.const f32x4 4.166838899254799e-2 4.166838899254799e-2 4.166838899254799e-2 4.166838899254799e-2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
+      (v128.const f32x4 0.1666652113199234 0.1666652113199234 0.1666652113199234 0.1666652113199234)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
+      (v128.const f32x4 0.4999999403953552 0.4999999403953552 0.4999999403953552 0.4999999403953552)))
+    (local.set $p (f32x4.add
+      (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r))
+      (v128.const f32x4 1 1 1 1)))
+    (local.set $i (i32x4.add (local.get $i)
+      (v128.const i32x4 -1262485377 -1262485377 -1262485377 -1262485377)))
+    (local.set $h (i32x4.shr_s (i32x4.sub (local.get $i) (v128.const i32x4 127 127 127 127)) (i32.const 1)))
+    (f32x4.mul
+      (f32x4.mul (local.get $p)
+        (i32x4.shl (i32x4.add (local.get $h) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+      (i32x4.shl (i32x4.sub (local.get $i) (local.get $h)) (i32.const 23))))
+
+  ;; The first $t (0..3) floats at $p in lanes 0..$t−1, $fill in the others.
+  (func $load_tail (param $p i32) (param $t i32) (param $fill v128) (result v128)
+    (if (i32.ge_u (local.get $t) (i32.const 1))
+      (then (local.set $fill (f32x4.replace_lane 0 (local.get $fill) (f32.load (local.get $p))))))
+    (if (i32.ge_u (local.get $t) (i32.const 2))
+      (then (local.set $fill (f32x4.replace_lane 1 (local.get $fill) (f32.load offset=4 (local.get $p))))))
+    (if (i32.ge_u (local.get $t) (i32.const 3))
+      (then (local.set $fill (f32x4.replace_lane 2 (local.get $fill) (f32.load offset=8 (local.get $p))))))
+    (local.get $fill))
+
+  ;; Stores lanes 0..$t−1 of $v at $p.
+  (func $store_tail (param $p i32) (param $t i32) (param $v v128)
+    (if (i32.ge_u (local.get $t) (i32.const 1))
+      (then (f32.store (local.get $p) (f32x4.extract_lane 0 (local.get $v)))))
+    (if (i32.ge_u (local.get $t) (i32.const 2))
+      (then (f32.store offset=4 (local.get $p) (f32x4.extract_lane 1 (local.get $v)))))
+    (if (i32.ge_u (local.get $t) (i32.const 3))
+      (then (f32.store offset=8 (local.get $p) (f32x4.extract_lane 2 (local.get $v))))))
+
+  ;; Sum of the four lanes of a float32 vector, in float64.
+  (func $hsum_f32_as_f64 (param $v v128) (result f64)
+    (local $s v128)
+    (local.set $s (f64x2.add (f64x2.promote_low_f32x4 (local.get $v))
+      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
+        (local.get $v) (local.get $v)))))
+    (f64.add (f64x2.extract_lane 0 (local.get $s)) (f64x2.extract_lane 1 (local.get $s))))
+
+  ;; Rows of n ≥ 4 end with a partial vector when n is not a multiple of 4: the loops below then run one
+  ;; more step over the row's last four entries (overlapping the previous step), reading them from a
+  ;; copy in the scratch bytes [0, 16) of memory taken before the row was overwritten in place, and
+  ;; counting only the lanes not yet counted (a lane mask). Rows of n < 4 go through padded vectors
+  ;; ($load_tail / $store_tail). Callers keep their data out of bytes [0, 64).
+
+  ;; Lanes 4 − t .. 3 set (the last t lanes): the part of an overlapping last step that is new.
+  (func $tail_mask (param $t i32) (result v128)
+    (i32x4.gt_s (v128.const i32x4 0 1 2 3) (i32x4.splat (i32.sub (i32.const 3) (local.get $t)))))
+
+  ;; Set by $row_max: 1 when every entry of the row is within 86 of its max (then e^(x − m) ≥ e^-86 is
+  ;; a normal float and $exp_row can take its fast loop), else 0 (−inf entries, a huge spread, NaN).
+  (global $narrow (mut i32) (i32.const 0))
+
+  ;; max of the row (n ≥ 1 floats at $p): NaN if any entry is NaN, 0 if all are −inf. Sets $narrow.
+  (func $row_max (param $p i32) (param $n i32) (result f32)
+    (local $a v128) (local $b v128) (local $la v128) (local $lb v128) (local $v v128) (local $nan v128)
+    (local $end i32) (local $m f32) (local $row i32)
+    (local.set $row (local.get $p))
+    (local.set $a (v128.const f32x4 -inf -inf -inf -inf))
+    (local.set $b (local.get $a))
+    (local.set $la (v128.const f32x4 inf inf inf inf))
+    (local.set $lb (local.get $la))
+    ;; 8 per step in two accumulators (pmax / pmin are one maxps / minps; NaN is tracked apart)
+    (local.set $end (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    (if (i32.lt_u (local.get $p) (local.get $end))
+      (then
+        (loop $l
+          (local.set $v (v128.load (local.get $p)))
+          (local.set $nan (v128.or (local.get $nan) (f32x4.ne (local.get $v) (local.get $v))))
+          (local.set $a (f32x4.pmax (local.get $a) (local.get $v)))
+          (local.set $la (f32x4.pmin (local.get $la) (local.get $v)))
+          (local.set $v (v128.load offset=16 (local.get $p)))
+          (local.set $nan (v128.or (local.get $nan) (f32x4.ne (local.get $v) (local.get $v))))
+          (local.set $b (f32x4.pmax (local.get $b) (local.get $v)))
+          (local.set $lb (f32x4.pmin (local.get $lb) (local.get $v)))
+          (br_if $l (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 32))) (local.get $end))))))
+    (if (i32.and (local.get $n) (i32.const 4))
+      (then
+        (local.set $v (v128.load (local.get $p)))
+        (local.set $nan (v128.or (local.get $nan) (f32x4.ne (local.get $v) (local.get $v))))
+        (local.set $a (f32x4.pmax (local.get $a) (local.get $v)))
+        (local.set $la (f32x4.pmin (local.get $la) (local.get $v)))))
+    (if (i32.and (local.get $n) (i32.const 3))
+      (then
+        (if (i32.ge_u (local.get $n) (i32.const 4))
+          (then
+            ;; the last four entries (max and min do not mind the overlap)
+            (local.set $v (v128.load (i32.add (local.get $row)
+              (i32.shl (i32.sub (local.get $n) (i32.const 4)) (i32.const 2)))))
+            (local.set $la (f32x4.pmin (local.get $la) (local.get $v))))
+          (else
+            (local.set $v (call $load_tail (local.get $p) (local.get $n) (v128.const f32x4 -inf -inf -inf -inf)))
+            (local.set $la (f32x4.pmin (local.get $la)
+              (call $load_tail (local.get $p) (local.get $n) (v128.const f32x4 inf inf inf inf))))))
+        (local.set $nan (v128.or (local.get $nan) (f32x4.ne (local.get $v) (local.get $v))))
+        (local.set $a (f32x4.pmax (local.get $a) (local.get $v)))))
+    (local.set $a (f32x4.pmax (local.get $a) (local.get $b)))
+    (local.set $la (f32x4.pmin (local.get $la) (local.get $lb)))
+    (global.set $narrow (i32.const 0))
+    (if (v128.any_true (local.get $nan)) (then (return (f32.const nan))))
+    (local.set $m (f32.max
+      (f32.max (f32x4.extract_lane 0 (local.get $a)) (f32x4.extract_lane 1 (local.get $a)))
+      (f32.max (f32x4.extract_lane 2 (local.get $a)) (f32x4.extract_lane 3 (local.get $a)))))
+    (if (f32.eq (local.get $m) (f32.const -inf)) (then (return (f32.const 0))))
+    (global.set $narrow (f32.ge
+      (f32.sub
+        (f32.min
+          (f32.min (f32x4.extract_lane 0 (local.get $la)) (f32x4.extract_lane 1 (local.get $la)))
+          (f32.min (f32x4.extract_lane 2 (local.get $la)) (f32x4.extract_lane 3 (local.get $la))))
+        (local.get $m))
+      (f32.const -86)))
+    (local.get $m))
+
+  ;; y_k = e^(x_k − m) for a row of n < 4 floats (padded vector through $exp_sub); returns Σ y_k.
+  (func $exp_short (param $x i32) (param $y i32) (param $n i32) (param $m f32) (result f64)
+    (local $v v128)
+    ;; padding lanes are −inf: e^(−inf − m) = 0 adds nothing (or NaN when m is, and s is NaN anyway)
+    (local.set $v (call $exp_sub
+      (call $load_tail (local.get $x) (local.get $n) (v128.const f32x4 -inf -inf -inf -inf))
+      (f32x4.splat (local.get $m))))
+    (call $store_tail (local.get $y) (local.get $n) (local.get $v))
+    (call $hsum_f32_as_f64 (local.get $v)))
+
+  ;; y_k = e^(x_k − m) for the row at $x (n floats) into $y (may be $x); returns Σ y_k in float64.
+  ;; The loops are $exp_sub written out with its constants in locals: V8 neither inlines wasm calls nor
+  ;; hoists v128 constants out of loops (each costs a few instructions to materialise). k = round(d·log2 e)
+  ;; uses the 1.5·2^23 trick (k lands in the low mantissa bits), cheaper than f32x4.nearest +
+  ;; i32x4.trunc_sat. When $narrow (all d ≥ −86, so k ≥ −125), the fast loop needs no clamp or mask and
+  ;; one 2^k factor; else the general loop does all of $exp_sub. Both give the same results there.
+  ;; The sum is accumulated in float64, term by term: its error then stays proportional to the terms
+  ;; other than the max's e^0 = 1, which keeps log s (the loss of a confident prediction, the
+  ;; log-probability of the top class) accurate relative to its size.
+  (func $exp_row (param $x i32) (param $y i32) (param $n i32) (param $m f32) (result f64)
+    (local $mv v128) (local $v v128) (local $s0 v128) (local $s1 v128) (local $end i32) (local $t i32)
+    (local $ylast i32) (local $mask v128) (local $tmask v128)
+    (local $d v128) (local $b v128) (local $e v128) (local $k v128) (local $r v128) (local $p v128)
+    (local $i v128) (local $h v128)
+    (local $lo v128) (local $log2e v128) (local $magic v128) (local $ln2hi v128) (local $ln2lo v128)
+    (local $c6 v128) (local $c5 v128) (local $c4 v128) (local $c3 v128) (local $c2 v128) (local $one v128)
+    (local $bias v128)
+    (if (i32.lt_u (local.get $n) (i32.const 4))
+      (then (return (call $exp_short (local.get $x) (local.get $y) (local.get $n) (local.get $m)))))
+    (local.set $t (i32.and (local.get $n) (i32.const 3)))
+    (local.set $mask (v128.const i32x4 -1 -1 -1 -1))
+    (local.set $tmask (call $tail_mask (local.get $t)))
+    (local.set $ylast (i32.add (local.get $y) (i32.shl (i32.sub (local.get $n) (i32.const 4)) (i32.const 2))))
+    (v128.store (i32.const 0)
+      (v128.load (i32.add (local.get $x) (i32.shl (i32.sub (local.get $n) (i32.const 4)) (i32.const 2)))))
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $mv (f32x4.splat (local.get $m)))
+    (local.set $log2e (v128.const f32x4 1.4426950216293335 1.4426950216293335 1.4426950216293335
+      1.4426950216293335))
+    (local.set $magic (v128.const f32x4 12582912 12582912 12582912 12582912))
+    (local.set $ln2hi (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))
+    (local.set $ln2lo (v128.const f32x4 -2.1219444170128554e-4 -2.1219444170128554e-4 -2.1219444170128554e-4
+      -2.1219444170128554e-4))
+    (local.set $c6 (v128.const f32x4 1.3814599951729178e-3 1.3814599951729178e-3 1.3814599951729178e-3
+      1.3814599951729178e-3))
+    (local.set $c5 (v128.const f32x4 8.368715643882751e-3 8.368715643882751e-3 8.368715643882751e-3
+      8.368715643882751e-3))
+    (local.set $c4 (v128.const f32x4 4.166838899254799e-2 4.166838899254799e-2 4.166838899254799e-2
+      4.166838899254799e-2))
+    (local.set $c3 (v128.const f32x4 0.1666652113199234 0.1666652113199234 0.1666652113199234
+      0.1666652113199234))
+    (local.set $c2 (v128.const f32x4 0.4999999403953552 0.4999999403953552 0.4999999403953552
+      0.4999999403953552))
+    (local.set $one (v128.const f32x4 1 1 1 1))
+    (if (global.get $narrow)
+      (then
+        (loop $fast
+          (local.set $v (v128.load (local.get $x)))
+          ;; d + e = x − m exactly (TwoSum)
+          (local.set $d (f32x4.sub (local.get $v) (local.get $mv)))
+          (local.set $b (f32x4.sub (local.get $d) (local.get $v)))
+          (local.set $e (f32x4.sub
+            (f32x4.sub (local.get $v) (f32x4.sub (local.get $d) (local.get $b)))
+            (f32x4.add (local.get $mv) (local.get $b))))
+          ;; i = k + 1.5·2^23 (bits: k in the low mantissa bits), k = round(d·log2 e)
+          (local.set $i (f32x4.add (f32x4.mul (local.get $d) (local.get $log2e)) (local.get $magic)))
+          ;; r = d − k·ln2 + e (k·C1 and d − k·C1 exact);
+          ;; e^r = 1 + r + r²·(c2 + r·(c3 + r·(c4 + r·(c5 + r·c6))))
+          (local.set $k (f32x4.sub (local.get $i) (local.get $magic)))
+          (local.set $r (f32x4.add
+            (f32x4.sub
+              (f32x4.sub (local.get $d) (f32x4.mul (local.get $k) (local.get $ln2hi)))
+              (f32x4.mul (local.get $k) (local.get $ln2lo)))
+            (local.get $e)))
+          (local.set $p (f32x4.add (f32x4.mul (local.get $r) (local.get $c6)) (local.get $c5)))
+          (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $c4)))
+          (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $c3)))
+          (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $c2)))
+          (local.set $p (f32x4.add
+            (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r))
+            (local.get $one)))
+          ;; × 2^k: (bits(i) << 23) is k << 23; adding bits(1.0) biases the exponent
+          (local.set $v (f32x4.mul (local.get $p)
+            (i32x4.add (i32x4.shl (local.get $i) (i32.const 23)) (local.get $one))))
+          (v128.store (local.get $y) (local.get $v))
+          (local.set $v (v128.and (local.get $v) (local.get $mask)))
+          (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $v))))
+          (local.set $s1 (f64x2.add (local.get $s1) (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))))
+          (local.set $y (i32.add (local.get $y) (i32.const 16)))
+          (br_if $fast (i32.lt_u (local.tee $x (i32.add (local.get $x) (i32.const 16))) (local.get $end)))
+          ;; after the whole vectors, once more over the row's last 4 entries (from the scratch copy),
+          ;; counting only the t lanes not done yet
+          (if (local.get $t)
+            (then
+              (local.set $x (i32.const 0))
+              (local.set $end (i32.const 16))
+              (local.set $y (local.get $ylast))
+              (local.set $mask (local.get $tmask))
+              (local.set $t (i32.const 0))
+              (br $fast)))))
+      (else
+        (local.set $lo (v128.const f32x4 -110 -110 -110 -110))
+        ;; 127 − bits(1.5·2^23): added to the bits of i it gives k + 127
+        (local.set $bias (v128.const i32x4 -1262485377 -1262485377 -1262485377 -1262485377))
+        (loop $general
+          ;; as the fast loop, plus: d clamped to −110 (e^-110 rounds to 0, and −inf lands there), e
+          ;; dropped there, and 2^k in two factors so subnormal results are rounded once
+          (local.set $v (v128.load (local.get $x)))
+          (local.set $d (f32x4.sub (local.get $v) (local.get $mv)))
+          (local.set $b (f32x4.sub (local.get $d) (local.get $v)))
+          (local.set $e (f32x4.sub
+            (f32x4.sub (local.get $v) (f32x4.sub (local.get $d) (local.get $b)))
+            (f32x4.add (local.get $mv) (local.get $b))))
+          (local.set $e (v128.and (local.get $e) (f32x4.ge (local.get $d) (local.get $lo))))
+          ;; pmax(d, lo) = d < lo ? lo : d keeps a NaN d
+          (local.set $d (f32x4.pmax (local.get $d) (local.get $lo)))
+          (local.set $i (f32x4.add (f32x4.mul (local.get $d) (local.get $log2e)) (local.get $magic)))
+          (local.set $k (f32x4.sub (local.get $i) (local.get $magic)))
+          (local.set $r (f32x4.add
+            (f32x4.sub
+              (f32x4.sub (local.get $d) (f32x4.mul (local.get $k) (local.get $ln2hi)))
+              (f32x4.mul (local.get $k) (local.get $ln2lo)))
+            (local.get $e)))
+          (local.set $p (f32x4.add (f32x4.mul (local.get $r) (local.get $c6)) (local.get $c5)))
+          (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $c4)))
+          (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $c3)))
+          (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $c2)))
+          (local.set $p (f32x4.add
+            (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r))
+            (local.get $one)))
+          ;; i = k + 127; 2^k = 2^h · 2^(k−h) with h = floor(k/2), each factor normal for k ≥ −160
+          (local.set $i (i32x4.add (local.get $i) (local.get $bias)))
+          (local.set $h (i32x4.shr_s (i32x4.sub (local.get $i) (v128.const i32x4 127 127 127 127))
+            (i32.const 1)))
+          (local.set $v (f32x4.mul
+            (f32x4.mul (local.get $p)
+              (i32x4.shl (i32x4.add (local.get $h) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+            (i32x4.shl (i32x4.sub (local.get $i) (local.get $h)) (i32.const 23))))
+          (v128.store (local.get $y) (local.get $v))
+          (local.set $v (v128.and (local.get $v) (local.get $mask)))
+          (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $v))))
+          (local.set $s1 (f64x2.add (local.get $s1) (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))))
+          (local.set $y (i32.add (local.get $y) (i32.const 16)))
+          (br_if $general (i32.lt_u (local.tee $x (i32.add (local.get $x) (i32.const 16))) (local.get $end)))
+          ;; after the whole vectors, once more over the row's last 4 entries (from the scratch copy),
+          ;; counting only the t lanes not done yet
+          (if (local.get $t)
+            (then
+              (local.set $x (i32.const 0))
+              (local.set $end (i32.const 16))
+              (local.set $y (local.get $ylast))
+              (local.set $mask (local.get $tmask))
+              (local.set $t (i32.const 0))
+              (br $general))))))
+    (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
+    (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
+
+  ;; Four float32 lanes ⊙ a float64 vector op: f32(f64(v) · mul + add) per lane, rounded once.
+  (func $affine_f64 (param $v v128) (param $mul v128) (param $add v128) (result v128)
+    (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      (f32x4.demote_f64x2_zero (f64x2.add
+        (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $mul)) (local.get $add)))
+      (f32x4.demote_f64x2_zero (f64x2.add
+        (f64x2.mul
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
+            (local.get $v) (local.get $v)))
+          (local.get $mul))
+        (local.get $add)))))
+
+  ;; y_k = f32(f64(x_k) · mul + add) over n floats ($y may be $x; the tail as in $exp_row).
+  (func $affine_row (param $x i32) (param $y i32) (param $n i32) (param $mul f64) (param $add f64)
+    (local $mv v128) (local $av v128) (local $end i32) (local $t i32) (local $v v128) (local $ylast i32)
+    (local.set $mv (f64x2.splat (local.get $mul)))
+    (local.set $av (f64x2.splat (local.get $add)))
+    (if (i32.lt_u (local.get $n) (i32.const 4))
+      (then
+        (call $store_tail (local.get $y) (local.get $n)
+          (call $affine_f64 (call $load_tail (local.get $x) (local.get $n) (v128.const f32x4 0 0 0 0))
+            (local.get $mv) (local.get $av)))
+        (return)))
+    (local.set $t (i32.and (local.get $n) (i32.const 3)))
+    (local.set $ylast (i32.add (local.get $y) (i32.shl (i32.sub (local.get $n) (i32.const 4)) (i32.const 2))))
+    (v128.store (i32.const 0)
+      (v128.load (i32.add (local.get $x) (i32.shl (i32.sub (local.get $n) (i32.const 4)) (i32.const 2)))))
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (loop $l
+      ;; $affine_f64, written out
+      (local.set $v (v128.load (local.get $x)))
+      (v128.store (local.get $y) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+        (f32x4.demote_f64x2_zero (f64x2.add
+          (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $mv)) (local.get $av)))
+        (f32x4.demote_f64x2_zero (f64x2.add
+          (f64x2.mul
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
+              (local.get $v) (local.get $v)))
+            (local.get $mv))
+          (local.get $av)))))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br_if $l (i32.lt_u (local.tee $x (i32.add (local.get $x) (i32.const 16))) (local.get $end)))
+      (if (local.get $t)
+        (then
+          (local.set $x (i32.const 0))
+          (local.set $end (i32.const 16))
+          (local.set $y (local.get $ylast))
+          (local.set $t (i32.const 0))
+          (br $l)))))
+
+  ;; Softmax of each row: $y (may be $x) gets e^(x − m) / s, and $stats (16 bytes per row) gets
+  ;; [m, s] as two float64 (m after the −inf → 0 rule), from which the caller forms log-sum-exp.
+  (func (export "softmax") (param $x i32) (param $y i32) (param $rows i32) (param $n i32) (param $stats i32)
+    (local $m f32) (local $s f64) (local $bytes i32)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eqz (local.get $rows)) (then (return)))
+    (loop $rows
+      (local.set $m (call $row_max (local.get $x) (local.get $n)))
+      (local.set $s (call $exp_row (local.get $x) (local.get $y) (local.get $n) (local.get $m)))
+      (call $affine_row (local.get $y) (local.get $y) (local.get $n) (f64.div (f64.const 1) (local.get $s))
+        (f64.const 0))
+      (f64.store (local.get $stats) (f64.promote_f32 (local.get $m)))
+      (f64.store offset=8 (local.get $stats) (local.get $s))
+      (local.set $x (i32.add (local.get $x) (local.get $bytes)))
+      (local.set $y (i32.add (local.get $y) (local.get $bytes)))
+      (local.set $stats (i32.add (local.get $stats) (i32.const 16)))
+      (br_if $rows (local.tee $rows (i32.sub (local.get $rows) (i32.const 1))))))
+
+  ;; [m, s] per row as in `softmax`, without writing probabilities ($scratch: room for one row).
+  (func (export "softmax_stats") (param $x i32) (param $rows i32) (param $n i32) (param $stats i32)
+    (param $scratch i32)
+    (local $m f32) (local $bytes i32)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eqz (local.get $rows)) (then (return)))
+    (loop $rows
+      (local.set $m (call $row_max (local.get $x) (local.get $n)))
+      (f64.store (local.get $stats) (f64.promote_f32 (local.get $m)))
+      (f64.store offset=8 (local.get $stats)
+        (call $exp_row (local.get $x) (local.get $scratch) (local.get $n) (local.get $m)))
+      (local.set $x (i32.add (local.get $x) (local.get $bytes)))
+      (local.set $stats (i32.add (local.get $stats) (i32.const 16)))
+      (br_if $rows (local.tee $rows (i32.sub (local.get $rows) (i32.const 1))))))
+
+  ;; y = f32(x − c_row) per row, the difference taken in float64 ($c: one float64 per row): the last
+  ;; step of log-softmax, with c = log-sum-exp.
+  (func (export "sub_rows") (param $x i32) (param $y i32) (param $rows i32) (param $n i32) (param $c i32)
+    (local $bytes i32)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eqz (local.get $rows)) (then (return)))
+    (loop $rows
+      (call $affine_row (local.get $x) (local.get $y) (local.get $n) (f64.const 1)
+        (f64.neg (f64.load (local.get $c))))
+      (local.set $x (i32.add (local.get $x) (local.get $bytes)))
+      (local.set $y (i32.add (local.get $y) (local.get $bytes)))
+      (local.set $c (i32.add (local.get $c) (i32.const 8)))
+      (br_if $rows (local.tee $rows (i32.sub (local.get $rows) (i32.const 1))))))
+
+  ;; out_row = Σ_k w_k · x_k in float64 per row ($w: n float64 weights; when $weighted is 0, w = 1).
+  (func (export "dot_rows") (param $x i32) (param $w i32) (param $weighted i32) (param $rows i32)
+    (param $n i32) (param $out i32)
+    (local $k i32) (local $p i32) (local $q i32) (local $v v128) (local $s0 v128) (local $s1 v128)
+    (local $s f64)
+    (if (i32.eqz (local.get $rows)) (then (return)))
+    (loop $rows
+      (local.set $s0 (v128.const i64x2 0 0))
+      (local.set $s1 (v128.const i64x2 0 0))
+      (local.set $p (local.get $x))
+      (local.set $q (local.get $w))
+      (local.set $k (i32.const 4))
+      (if (i32.le_u (local.get $k) (local.get $n))
+        (then
+          (loop $l
+            (local.set $v (v128.load (local.get $p)))
+            (if (local.get $weighted)
+              (then
+                (local.set $s0 (f64x2.add (local.get $s0)
+                  (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (v128.load (local.get $q)))))
+                (local.set $s1 (f64x2.add (local.get $s1)
+                  (f64x2.mul
+                    (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
+                      (local.get $v) (local.get $v)))
+                    (v128.load offset=16 (local.get $q))))))
+              (else
+                (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $v))))
+                (local.set $s1 (f64x2.add (local.get $s1)
+                  (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
+                    (local.get $v) (local.get $v)))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $q (i32.add (local.get $q) (i32.const 32)))
+            (br_if $l (i32.le_u (local.tee $k (i32.add (local.get $k) (i32.const 4))) (local.get $n))))))
+      (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
+      (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
+      ;; the last n mod 4 entries one by one
+      (local.set $k (i32.sub (local.get $k) (i32.const 4)))
+      (block $done
+        (loop $tail
+          (br_if $done (i32.ge_u (local.get $k) (local.get $n)))
+          (local.set $s (f64.add (local.get $s)
+            (if (result f64) (local.get $weighted)
+              (then (f64.mul (f64.promote_f32 (f32.load (local.get $p))) (f64.load (local.get $q))))
+              (else (f64.promote_f32 (f32.load (local.get $p)))))))
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (local.set $q (i32.add (local.get $q) (i32.const 8)))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $tail)))
+      (f64.store (local.get $out) (local.get $s))
+      (local.set $x (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+      (local.set $out (i32.add (local.get $out) (i32.const 8)))
+      (br_if $rows (local.tee $rows (i32.sub (local.get $rows) (i32.const 1))))))
+
+  ;; Gradient of the cross-entropy losses: y_k = f32(p_k · a − s · w_k) per row, in float64, with
+  ;; [a, s] two float64 per row at $coef and $w n float64 class weights; when $smooth is 0 the s·w term
+  ;; is left out (y_k = f32(p_k · a)), when $weighted is 0, w = 1. $y may be $p. The caller subtracts
+  ;; g·w_y at the target and zeroes ignored rows.
+  (func (export "ce_backward") (param $p i32) (param $y i32) (param $rows i32) (param $n i32) (param $coef i32)
+    (param $w i32) (param $smooth i32) (param $weighted i32)
+    (local $bytes i32) (local $a v128) (local $s v128) (local $v v128) (local $k i32) (local $q i32)
+    (local $pp i32) (local $yy i32) (local $t i32)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eqz (local.get $rows)) (then (return)))
+    (loop $rows
+      (local.set $a (v128.load64_splat (local.get $coef)))
+      (local.set $s (v128.load64_splat offset=8 (local.get $coef)))
+      (if (i32.and (local.get $smooth) (local.get $weighted))
+        (then
+          (local.set $pp (local.get $p))
+          (local.set $yy (local.get $y))
+          (local.set $q (local.get $w))
+          (local.set $k (i32.const 4))
+          (if (i32.le_u (local.get $k) (local.get $n))
+            (then
+              (loop $l
+                (local.set $v (v128.load (local.get $pp)))
+                (v128.store (local.get $yy) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                  (f32x4.demote_f64x2_zero (f64x2.sub
+                    (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $a))
+                    (f64x2.mul (local.get $s) (v128.load (local.get $q)))))
+                  (f32x4.demote_f64x2_zero (f64x2.sub
+                    (f64x2.mul
+                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
+                        (local.get $v) (local.get $v)))
+                      (local.get $a))
+                    (f64x2.mul (local.get $s) (v128.load offset=16 (local.get $q)))))))
+                (local.set $pp (i32.add (local.get $pp) (i32.const 16)))
+                (local.set $yy (i32.add (local.get $yy) (i32.const 16)))
+                (local.set $q (i32.add (local.get $q) (i32.const 32)))
+                (br_if $l (i32.le_u (local.tee $k (i32.add (local.get $k) (i32.const 4))) (local.get $n))))))
+          (local.set $k (i32.sub (local.get $k) (i32.const 4)))
+          (block $done
+            (loop $tail
+              (br_if $done (i32.ge_u (local.get $k) (local.get $n)))
+              (f32.store (local.get $yy) (f32.demote_f64 (f64.sub
+                (f64.mul (f64.promote_f32 (f32.load (local.get $pp))) (f64x2.extract_lane 0 (local.get $a)))
+                (f64.mul (f64x2.extract_lane 0 (local.get $s)) (f64.load (local.get $q))))))
+              (local.set $pp (i32.add (local.get $pp) (i32.const 4)))
+              (local.set $yy (i32.add (local.get $yy) (i32.const 4)))
+              (local.set $q (i32.add (local.get $q) (i32.const 8)))
+              (local.set $k (i32.add (local.get $k) (i32.const 1)))
+              (br $tail))))
+        (else
+          ;; y = p·a − s (s = 0 without smoothing: p·a − 0 is p·a, −0 included)
+          (call $affine_row (local.get $p) (local.get $y) (local.get $n) (f64x2.extract_lane 0 (local.get $a))
+            (f64.neg (f64x2.extract_lane 0 (local.get $s))))))
+      (local.set $p (i32.add (local.get $p) (local.get $bytes)))
+      (local.set $y (i32.add (local.get $y) (local.get $bytes)))
+      (local.set $coef (i32.add (local.get $coef) (i32.const 16)))
+      (br_if $rows (local.tee $rows (i32.sub (local.get $rows) (i32.const 1)))))))
