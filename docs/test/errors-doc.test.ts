@@ -134,19 +134,19 @@ const cases: Record<string, Case[]> = {
     },
   ],
   SafetensorsError: [
-    { cls: tg.SafetensorsError, base: Error, trigger: () => tg.parseSafetensors(new Uint8Array([1, 0, 0, 0])) },
+    { cls: tg.SafetensorsError, base: TypeError, trigger: () => tg.parseSafetensors(new Uint8Array([1, 0, 0, 0])) },
   ],
   StateDictError: [
     {
       cls: tg.StateDictError,
-      base: Error,
+      base: TypeError,
       trigger: () => new tg.Linear(3, 2).loadStateDict({ weight: tg.nd.zeros([2, 3]) }),
     },
   ],
   CheckpointError: [
     {
       cls: tg.CheckpointError,
-      base: Error,
+      base: TypeError,
       trigger: () => tg.parseCheckpoint(tg.serializeSafetensors({ w: tg.nd.zeros([1]) })),
     },
   ],

@@ -41,7 +41,7 @@ import {
 } from "./safetensors.js";
 
 /** A checkpoint that cannot be written, is not a typegrad checkpoint, or does not fit what it is loaded into. */
-export class CheckpointError extends Error {
+export class CheckpointError extends TypeError {
   override name = "CheckpointError";
 }
 

@@ -27,7 +27,7 @@ import { Tensor } from "@typegrad/autograd";
 import { allocate, type DType, fmtShape, NDArray, type TypedArray } from "@typegrad/tensor";
 
 /** A malformed safetensors file, or a state dict that cannot be written as one. */
-export class SafetensorsError extends Error {
+export class SafetensorsError extends TypeError {
   override name = "SafetensorsError";
 }
 

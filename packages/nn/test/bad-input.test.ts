@@ -988,6 +988,42 @@ bad(
   ["crossEntropy:", "target 2", "2 classes"],
 );
 
+// ---------------------------------------------------------------- bool where float is expected
+{
+  const fc = new Linear(4, 3);
+  bad(
+    "Linear",
+    "forward with bool input",
+    () => fc.forward(tensor([[true, false, true, false]])),
+    DTypeError,
+    ["Linear:", "float32 or float64", "bool of shape [1,4]"],
+    paramsOf(fc),
+  );
+  for (const op of REGRESSION) {
+    const fn = N[op] as (input: unknown, target: unknown) => Tensor;
+    bad(op, "bool input", () => fn(tensor([true, false]), tensor([0.5, 0.5])), DTypeError, [
+      `${op}:`,
+      "input must be float32 or float64",
+      "bool of shape [2]",
+    ]);
+  }
+  bad("crossEntropy", "bool logits", () => N.crossEntropy(tensor([[true, false]]), ids([0])), DTypeError, [
+    "crossEntropy:",
+    "logits must be float32 or float64",
+    "bool",
+  ]);
+  bad("nllLoss", "bool log-probabilities", () => N.nllLoss(tensor([[true, false]]), ids([0])), DTypeError, [
+    "nllLoss:",
+    "input must be float32 or float64",
+    "bool",
+  ]);
+  bad("crossEntropy", "bool class targets", () => N.crossEntropy(tensor([[0, 1]]), tensor([true])), DTypeError, [
+    "crossEntropy:",
+    "class-index target must be int32",
+    "bool",
+  ]);
+}
+
 // ---------------------------------------------------------------- optimizers
 const twoParams = () => [new Parameter([1, 2, 3]), new Parameter([[4, 5]])];
 type OptCtor = new (params: Parameter[], opts: Record<string, unknown>) => Optimizer;

@@ -1,8 +1,9 @@
 import { allocate, floatDType, type TypedArray } from "../dtype.js";
-import { DTypeError, fmtShape, ShapeError } from "../errors.js";
+import { ArgumentError, DTypeError, describeValue, fmtShape, IndexError, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
 import { DATA_AT, pickRowKernels } from "../wasm/rows.js";
 import { align } from "../wasm/runtime.js";
+import { checkOperand } from "./elementwise.js";
 import { exp, exp32 } from "./fastmath.js";
 
 /** Per-row class targets of a fused cross-entropy: class index, whether it counts, class weights, smoothing. */
@@ -18,6 +19,14 @@ export interface CrossEntropyTargets {
 }
 
 function check(op: string, logits: NDArray, t: CrossEntropyTargets): void {
+  checkOperand(op, "logits", logits, false);
+  if (t === null || typeof t !== "object")
+    throw new ArgumentError(`${op}: targets must be an object, got ${describeValue(t)}`);
+  checkOperand(op, "target", t.target, false);
+  checkOperand(op, "valid", t.valid, false);
+  const eps = t.smoothing ?? 0;
+  if (!(eps >= 0 && eps <= 1))
+    throw new ArgumentError(`${op}: smoothing must be in [0, 1], got ${describeValue(t.smoothing)}`);
   if (logits.ndim !== 2) throw new ShapeError(`${op}: logits must be 2-d (N, C), got ${fmtShape(logits.shape)}`);
   const [n, c] = logits.shape as [number, number];
   if (t.target.dtype !== "int32" || t.target.size !== n) {
@@ -28,6 +37,14 @@ function check(op: string, logits: NDArray, t: CrossEntropyTargets): void {
   if (t.valid.size !== n) throw new ShapeError(`${op}: valid must have ${n} entries, got ${fmtShape(t.valid.shape)}`);
   if (t.weight && t.weight.size !== c)
     throw new ShapeError(`${op}: weight must have ${c} entries, got ${fmtShape(t.weight.shape)}`);
+  const target = t.target.toTypedArray();
+  const valid = t.valid.toTypedArray();
+  for (let i = 0; i < n; i++) {
+    const y = target[i] as number;
+    if (valid[i] && (y < 0 || y >= c)) {
+      throw new IndexError(`${op}: target ${y} at row ${i} is out of range for ${c} classes (expected 0..${c - 1})`);
+    }
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { fmtShape, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
 import { normalizeDim, shapesEqual } from "../shape.js";
 import { softmaxRowsWasm } from "../wasm/rows.js";
+import { checkOperand } from "./elementwise.js";
 import { exp } from "./fastmath.js";
 
 /**
@@ -17,6 +18,7 @@ function alongDim(
   rowFn: (src: ArrayLike<number>, start: number, n: number, out: { [i: number]: number }, outStart: number) => void,
   wasm?: "softmax" | "logSoftmax",
 ): NDArray {
+  checkOperand(op, "input", x, false);
   const d = normalizeDim(op, dim, x.ndim);
   if (x.ndim === 0) return alongDim(op, x.reshape([1]), 0, rowFn, wasm).reshape([]);
   const last = x.ndim - 1;
@@ -99,6 +101,8 @@ function alongDimPair(
   dim: number,
   rowFn: (a: ArrayLike<number>, b: ArrayLike<number>, start: number, n: number, out: { [i: number]: number }) => void,
 ): NDArray {
+  checkOperand(op, "grad", a, false);
+  checkOperand(op, "output", b, false);
   if (!shapesEqual(a.shape, b.shape)) {
     throw new ShapeError(`${op}: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} must match`);
   }

@@ -143,7 +143,7 @@ export function setRowKernelBackend(kind: RowKernelBackend): void {
     throw new ArgumentError(`setRowKernelBackend: unknown backend ${JSON.stringify(kind)}; expected auto, wasm or js`);
   }
   if (kind === "wasm" && !getWasmRows())
-    throw new Error("setRowKernelBackend: this engine has no WebAssembly SIMD support");
+    throw new ArgumentError('setRowKernelBackend: this engine has no WebAssembly SIMD support; use "js" or "auto"');
   backend = kind;
 }
 
