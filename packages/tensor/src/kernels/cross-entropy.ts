@@ -18,6 +18,17 @@ export interface CrossEntropyTargets {
   smoothing?: number;
 }
 
+/** The targets as typed arrays, with ε and the total class weight Σw (C without weights). */
+function unpack(t: CrossEntropyTargets, c: number) {
+  const w = t.weight ? t.weight.toTypedArray() : null;
+  let wSum = c;
+  if (w) {
+    wSum = 0;
+    for (let k = 0; k < c; k++) wSum += w[k] as number;
+  }
+  return { target: t.target.toTypedArray(), valid: t.valid.toTypedArray(), w, eps: t.smoothing ?? 0, wSum };
+}
+
 function check(op: string, logits: NDArray, t: CrossEntropyTargets): void {
   checkOperand(op, "logits", logits, false);
   if (t === null || typeof t !== "object")
@@ -72,15 +83,7 @@ export function softmaxCrossEntropy(logits: NDArray, t: CrossEntropyTargets): { 
   const e = dtype === "float64" ? exp : exp32;
   const probs = allocate(dtype, n * c);
   const losses = allocate(dtype, n);
-  const target = t.target.toTypedArray();
-  const valid = t.valid.toTypedArray();
-  const w = t.weight ? t.weight.toTypedArray() : null;
-  const eps = t.smoothing ?? 0;
-  let wSum = c;
-  if (w) {
-    wSum = 0;
-    for (let k = 0; k < c; k++) wSum += w[k] as number;
-  }
+  const { target, valid, w, eps, wSum } = unpack(t, c);
   for (let i = 0; i < n; i++) {
     const row = base + i * c;
     const out = i * c;
@@ -127,15 +130,7 @@ export function softmaxCrossEntropyBackward(g: NDArray, probs: NDArray, t: Cross
     if (fast) return fast;
   }
   const out: TypedArray = allocate(probs.dtype, n * c);
-  const target = t.target.toTypedArray();
-  const valid = t.valid.toTypedArray();
-  const w = t.weight ? t.weight.toTypedArray() : null;
-  const eps = t.smoothing ?? 0;
-  let wSum = c;
-  if (w) {
-    wSum = 0;
-    for (let k = 0; k < c; k++) wSum += w[k] as number;
-  }
+  const { target, valid, w, eps, wSum } = unpack(t, c);
   for (let i = 0; i < n; i++) {
     if (!valid[i]) continue;
     const gi = G[i] as number;
@@ -170,15 +165,7 @@ function crossEntropyWasm(
   const size = n * c;
   const wasm = pickRowKernels(size, c);
   if (!wasm) return null;
-  const target = t.target.toTypedArray();
-  const valid = t.valid.toTypedArray();
-  const w = t.weight ? t.weight.toTypedArray() : null;
-  const eps = t.smoothing ?? 0;
-  let wSum = c;
-  if (w) {
-    wSum = 0;
-    for (let k = 0; k < c; k++) wSum += w[k] as number;
-  }
+  const { target, valid, w, eps, wSum } = unpack(t, c);
   // Layout (bytes): [scratch][logits, overwritten by probs][stats: n × (m, s)][Σ w·x: n][w: c]
   const x = DATA_AT;
   const statsAt = x + align(size * 4);
@@ -224,20 +211,7 @@ function crossEntropyBackwardWasm(
   const size = n * c;
   const wasm = pickRowKernels(size, c, true);
   if (!wasm) return null;
-  const target = t.target.toTypedArray();
-  const valid = t.valid.toTypedArray();
-  for (let i = 0; i < n; i++) {
-    if (!valid[i]) continue;
-    const y = target[i] as number;
-    if (!(y >= 0 && y < c)) return null;
-  }
-  const w = t.weight ? t.weight.toTypedArray() : null;
-  const eps = t.smoothing ?? 0;
-  let wSum = c;
-  if (w) {
-    wSum = 0;
-    for (let k = 0; k < c; k++) wSum += w[k] as number;
-  }
+  const { target, valid, w, eps, wSum } = unpack(t, c);
   // Layout (bytes): [scratch][probs, overwritten by the gradient][coefficients: n × (a, s)][w: c]
   const p = DATA_AT;
   const coefAt = p + align(size * 4);
@@ -286,15 +260,7 @@ export function softmaxCrossEntropyCoefficients(
 ): { a: NDArray; b: NDArray } {
   const a = allocate(dtype, n);
   const b = allocate(dtype, n * c);
-  const target = t.target.toTypedArray();
-  const valid = t.valid.toTypedArray();
-  const w = t.weight ? t.weight.toTypedArray() : null;
-  const eps = t.smoothing ?? 0;
-  let wSum = c;
-  if (w) {
-    wSum = 0;
-    for (let k = 0; k < c; k++) wSum += w[k] as number;
-  }
+  const { target, valid, w, eps, wSum } = unpack(t, c);
   for (let i = 0; i < n; i++) {
     if (!valid[i]) continue;
     const y = target[i] as number;
