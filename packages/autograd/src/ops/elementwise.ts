@@ -206,7 +206,12 @@ export const relu = primitive(
       (g) => [
         fused(
           () => g.mul(new Tensor(nd.gt(x.data, 0).astype(g.dtype))),
-          () => nd.mapBinary("relu backward", g.data, x.data, (gv, xv) => (xv > 0 ? gv : 0)),
+          // g·[x > 0] without a data-dependent branch; when that is NaN (g is NaN or ±∞ where x ≤ 0) the
+          // exact where-form runs instead, in a rare and so well-predicted second test.
+          () =>
+            nd.mapBinary("relu backward", g.data, x.data, (gv, xv) =>
+              gv * +(xv > 0) === gv * +(xv > 0) ? gv * +(xv > 0) + 0 : xv > 0 ? gv : 0,
+            ),
         ),
       ],
       { saves: [x] },
