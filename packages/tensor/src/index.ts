@@ -26,10 +26,12 @@ export {
 } from "./errors.js";
 export { formatNDArray, printOptions } from "./format.js";
 export {
+  CrossEntropySaved,
   type CrossEntropyTargets,
   softmaxCrossEntropy,
   softmaxCrossEntropyBackward,
   softmaxCrossEntropyCoefficients,
+  softmaxCrossEntropyForward,
 } from "./kernels/cross-entropy.js";
 export * from "./kernels/elementwise.js";
 export { exp as fastExp, tanh as fastTanh } from "./kernels/fastmath.js";

@@ -68,15 +68,25 @@ export const softmaxCrossEntropy = primitive(
   "softmaxCrossEntropy",
   (logits: Tensor, targets: CrossEntropyTargets): Tensor => {
     checkTargets("softmaxCrossEntropy", logits, targets);
-    const { losses, probs } = nd.softmaxCrossEntropy(logits.data, targets);
+    const { losses, saved } = nd.softmaxCrossEntropyForward(logits.data, targets);
+    // The probabilities may stay in WebAssembly memory and, if that was reused meanwhile, be recomputed
+    // from the logits: that needs the logits unchanged (torch would not mind an in-place change here).
+    const version = logits.version;
     return record("softmaxCrossEntropy", [logits], losses, (g) => [
       fused(
         () => {
           const [n, c] = logits.shape as [number, number];
-          const { a, b } = nd.softmaxCrossEntropyCoefficients(n, c, targets, probs.dtype as "float32" | "float64");
+          const { a, b } = nd.softmaxCrossEntropyCoefficients(n, c, targets, losses.dtype as "float32" | "float64");
           return logits.softmax(1).mul(new Tensor(a)).sub(new Tensor(b)).mul(g.unsqueeze(1));
         },
-        () => nd.softmaxCrossEntropyBackward(g.data, probs, targets),
+        () => {
+          if (logits.version !== version && !saved.isResident()) {
+            throw new nd.StateError(
+              `backward: the logits of shape ${nd.fmtShape(logits.shape)} given to softmaxCrossEntropy were modified in place (version ${version} at the forward pass, now ${logits.version}) and its probabilities must be recomputed from them; clone the logits before modifying them.`,
+            );
+          }
+          return nd.softmaxCrossEntropyBackward(g.data, saved, targets);
+        },
       ),
     ]);
   },

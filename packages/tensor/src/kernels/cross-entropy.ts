@@ -1,7 +1,7 @@
 import { allocate, floatDType, type TypedArray } from "../dtype.js";
 import { ArgumentError, DTypeError, describeValue, fmtShape, IndexError, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
-import { DATA_AT, pickRowKernels } from "../wasm/rows.js";
+import { DATA_AT, pickRowKernels, type WasmRows } from "../wasm/rows.js";
 import { align } from "../wasm/runtime.js";
 import { checkOperand } from "./elementwise.js";
 import { exp, exp32 } from "./fastmath.js";
@@ -70,11 +70,88 @@ function check(op: string, logits: NDArray, t: CrossEntropyTargets): void {
  * ```
  */
 export function softmaxCrossEntropy(logits: NDArray, t: CrossEntropyTargets): { losses: NDArray; probs: NDArray } {
+  const { losses, saved } = softmaxCrossEntropyForward(logits, t);
+  return { losses, probs: saved.probs() };
+}
+
+/**
+ * What the cross-entropy gradient needs from the forward pass: the softmax probabilities, either as an
+ * array or, on the WebAssembly path, left in the row kernels' memory where the forward computed them.
+ * Leaving them there saves copying N·C values out and back in (16 MB each way for 4096×1000 logits);
+ * if another row kernel has used the memory since, they are recomputed from the logits, bit for bit.
+ */
+export class CrossEntropySaved {
+  /** The contiguous (N, C) logits the probabilities came from. */
+  readonly logits: NDArray;
+  private materialized: NDArray | null;
+  private readonly wasm: WasmRows | null;
+  private readonly generation: number;
+
+  /** @internal */
+  constructor(logits: NDArray, probs: NDArray | null, wasm: WasmRows | null = null, generation = -1) {
+    this.logits = logits;
+    this.materialized = probs;
+    this.wasm = wasm;
+    this.generation = generation;
+  }
+
+  /** True while the probabilities still sit at DATA_AT in the row kernels' memory. */
+  isResident(): boolean {
+    return this.materialized === null && this.wasm !== null && this.wasm.generation === this.generation;
+  }
+
+  /**
+   * Stages the probabilities at DATA_AT of `wasm`'s memory for a kernel that has already reserved room
+   * for them (`stats`: n × 16 bytes of scratch): copies an array in, or recomputes them from the logits.
+   */
+  stageInto(wasm: WasmRows, resident: boolean, stats: number): void {
+    if (resident) return;
+    const [n, c] = this.logits.shape as [number, number];
+    if (this.materialized) {
+      wasm.f32.set(this.materialized.toTypedArray(), DATA_AT / 4);
+      return;
+    }
+    const x = this.logits;
+    wasm.f32.set(x.data.subarray(x.offset, x.offset + n * c), DATA_AT / 4);
+    wasm.exports.softmax(DATA_AT, DATA_AT, n, c, stats);
+  }
+
+  /** The softmax probabilities (N, C) as an array (copied out of WebAssembly memory on first call). */
+  probs(): NDArray {
+    if (this.materialized) return this.materialized;
+    const [n, c] = this.logits.shape as [number, number];
+    const size = n * c;
+    const wasm = this.wasm as WasmRows;
+    const resident = this.isResident();
+    if (!wasm.reserve(DATA_AT + align(size * 4) + n * 16)) {
+      throw new RangeError(`softmaxCrossEntropy: no room for ${n}×${c} probabilities in WebAssembly memory`);
+    }
+    this.stageInto(wasm, resident, DATA_AT + align(size * 4));
+    this.materialized = new NDArray(wasm.f32.slice(DATA_AT / 4, DATA_AT / 4 + size), [n, c]);
+    return this.materialized;
+  }
+}
+
+/**
+ * `softmaxCrossEntropy` for training: the per-row losses and what {@link softmaxCrossEntropyBackward}
+ * needs, without copying the probabilities out of WebAssembly memory when they can stay there.
+ *
+ * @example
+ * ```ts
+ * const t = { target: array([0], { dtype: "int32" }), valid: array([1], { dtype: "int32" }) };
+ * const { losses, saved } = softmaxCrossEntropyForward(array([[2, 0, 0]]), t);
+ * softmaxCrossEntropyBackward(array([1]), saved, t).toArray(); // [[p₀ − 1, p₁, p₂]]
+ * ```
+ */
+export function softmaxCrossEntropyForward(
+  logits: NDArray,
+  t: CrossEntropyTargets,
+): { losses: NDArray; saved: CrossEntropySaved } {
   check("softmaxCrossEntropy", logits, t);
   const [n, c] = logits.shape as [number, number];
   const x = logits.contiguous();
   if (x.data instanceof Float32Array) {
-    const fast = crossEntropyWasm(x.data, x.offset, n, c, t);
+    const fast = crossEntropyWasm(x, n, c, t);
     if (fast) return fast;
   }
   const X = x.data;
@@ -112,7 +189,7 @@ export function softmaxCrossEntropy(logits: NDArray, t: CrossEntropyTargets): { 
     }
     losses[i] = loss;
   }
-  return { losses: new NDArray(losses, [n]), probs: new NDArray(probs, [n, c]) };
+  return { losses: new NDArray(losses, [n]), saved: new CrossEntropySaved(x, new NDArray(probs, [n, c])) };
 }
 
 /**
@@ -120,16 +197,24 @@ export function softmaxCrossEntropy(logits: NDArray, t: CrossEntropyTargets): { 
  * `gᵢ·(p_ic·Aᵢ − B_ic)` with `Aᵢ = (1−ε)·w[yᵢ] + ε/C·Σw` and `B_ic = (1−ε)·w[yᵢ]·[c = yᵢ] + ε/C·w_c`;
  * zero on rows that do not count.
  */
-export function softmaxCrossEntropyBackward(g: NDArray, probs: NDArray, t: CrossEntropyTargets): NDArray {
-  check("softmaxCrossEntropyBackward", probs, t);
-  const [n, c] = probs.shape as [number, number];
+export function softmaxCrossEntropyBackward(
+  g: NDArray,
+  probs: NDArray | CrossEntropySaved,
+  t: CrossEntropyTargets,
+): NDArray {
+  const saved = probs instanceof CrossEntropySaved ? probs : null;
+  const shapeOf = saved ? saved.logits : (probs as NDArray);
+  check("softmaxCrossEntropyBackward", shapeOf, t);
+  const [n, c] = shapeOf.shape as [number, number];
   const G = g.toTypedArray();
-  const P = probs.toTypedArray();
-  if (P instanceof Float32Array) {
-    const fast = crossEntropyBackwardWasm(G, P, n, c, t);
+  if (shapeOf.dtype === "float32") {
+    // Given as an array, the probabilities stand in for the logits (only their shape is read then).
+    const fast = crossEntropyBackwardWasm(G, saved ?? new CrossEntropySaved(shapeOf, shapeOf), n, c, t);
     if (fast) return fast;
   }
-  const out: TypedArray = allocate(probs.dtype, n * c);
+  const P = saved ? saved.probs().toTypedArray() : (probs as NDArray).toTypedArray();
+  const dtype = saved ? saved.logits.dtype : (probs as NDArray).dtype;
+  const out: TypedArray = allocate(floatDType(dtype), n * c);
   const { target, valid, w, eps, wSum } = unpack(t, c);
   for (let i = 0; i < n; i++) {
     if (!valid[i]) continue;
@@ -156,15 +241,16 @@ export function softmaxCrossEntropyBackward(g: NDArray, probs: NDArray, t: Cross
  * them. Null when the TypeScript loop should run (backend, size, memory).
  */
 function crossEntropyWasm(
-  X: Float32Array,
-  base: number,
+  logits: NDArray,
   n: number,
   c: number,
   t: CrossEntropyTargets,
-): { losses: NDArray; probs: NDArray } | null {
+): { losses: NDArray; saved: CrossEntropySaved } | null {
   const size = n * c;
   const wasm = pickRowKernels(size, c);
   if (!wasm) return null;
+  const X = logits.data as Float32Array;
+  const base = logits.offset;
   const { target, valid, w, eps, wSum } = unpack(t, c);
   // Layout (bytes): [scratch][logits, overwritten by probs][stats: n × (m, s)][Σ w·x: n][w: c]
   const x = DATA_AT;
@@ -179,7 +265,6 @@ function crossEntropyWasm(
     wasm.exports.dot_rows(x, wAt, w ? 1 : 0, n, c, dotAt);
   }
   wasm.exports.softmax(x, x, n, c, statsAt);
-  const probs = wasm.f32.slice(x / 4, x / 4 + size);
   const losses = new Float32Array(n);
   const st = statsAt / 8;
   const dt = dotAt / 8;
@@ -191,7 +276,8 @@ function crossEntropyWasm(
     if (eps > 0) loss += (eps / c) * (wSum * lse - (f64[dt + i] as number));
     losses[i] = loss;
   }
-  return { losses: new NDArray(losses, [n]), probs: new NDArray(probs, [n, c]) };
+  // The probabilities stay where softmax left them, for the backward pass.
+  return { losses: new NDArray(losses, [n]), saved: new CrossEntropySaved(logits, null, wasm, wasm.generation) };
 }
 
 /**
@@ -203,7 +289,7 @@ function crossEntropyWasm(
  */
 function crossEntropyBackwardWasm(
   G: TypedArray,
-  P: Float32Array,
+  saved: CrossEntropySaved,
   n: number,
   c: number,
   t: CrossEntropyTargets,
@@ -216,8 +302,10 @@ function crossEntropyBackwardWasm(
   const p = DATA_AT;
   const coefAt = p + align(size * 4);
   const wAt = coefAt + align(n * 16);
+  const resident = saved.isResident();
   if (!wasm.reserve(wAt + c * 8)) return null;
-  wasm.f32.set(P, p / 4);
+  // Recomputing the probabilities uses the coefficient rows as scratch for its stats.
+  saved.stageInto(wasm, resident, coefAt);
   const f64 = wasm.f64;
   const co = coefAt / 8;
   for (let i = 0; i < n; i++) {

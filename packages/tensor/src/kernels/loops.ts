@@ -69,10 +69,12 @@ export function setCodegenEnabled(enabled: boolean): void {
   binaryCache = new WeakMap();
 }
 
-function compile<T>(argNames: string[], body: string): T | null {
+function compile<T>(name: string, argNames: string[], body: string): T | null {
   if (!codegen) return null;
+  // A named function shows up under its op's name in CPU profiles instead of "(anonymous)".
+  const id = `ew_${name.replace(/[^\w$]+/g, "_").slice(0, 48)}`;
   try {
-    return new Function(...argNames, body) as T;
+    return new Function(`return function ${id}(${argNames.join(", ")}) {\n${body}\n};`)() as T;
   } catch {
     return null;
   }
@@ -91,6 +93,7 @@ export function unaryLoop(fn: UnaryFn, bool: boolean): UnaryLoop {
         const [x = "x", p0 = "p0", p1 = "p1", M = "M"] = parsed.params;
         const expr = asBool ? `((${parsed.body}) ? 1 : 0)` : `(${parsed.body})`;
         const loop = compile<UnaryLoop>(
+          fn.name || parsed.body,
           ["out", "src", "rows", "step", "inner", p0, p1, M],
           `let k = 0;
            for (let r = 0; r < rows.length; r++) {
@@ -127,6 +130,7 @@ export function binaryLoop(fn: BinaryFn, bool: boolean): BinaryLoop {
         const [x = "x", y = "y", M = "M"] = parsed.params;
         const expr = asBool ? `((${parsed.body}) ? 1 : 0)` : `(${parsed.body})`;
         const loop = compile<BinaryLoop>(
+          fn.name || parsed.body,
           ["out", "a", "rowsA", "stepA", "b", "rowsB", "stepB", "inner", M],
           `let k = 0;
            for (let r = 0; r < rowsA.length; r++) {

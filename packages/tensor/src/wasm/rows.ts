@@ -56,8 +56,20 @@ export class WasmRows {
     this.f64View = new Float64Array(memory.buffer);
   }
 
+  private stagings = 0;
+
+  /**
+   * Counts the stagings (every kernel call lays its data out after `reserve`): a caller that leaves
+   * results in the memory, such as the cross-entropy forward's probabilities, records the count and
+   * later finds them intact only if no staging came in between.
+   */
+  get generation(): number {
+    return this.stagings;
+  }
+
   /** Grows the memory to at least `bytes`; false when that is too large or the engine refuses. */
   reserve(bytes: number): boolean {
+    this.stagings++;
     const have = this.memory.buffer.byteLength;
     if (bytes <= have) return true;
     if (bytes > MAX_BYTES) return false;
