@@ -42,6 +42,7 @@ export {
   gemm,
   getMatmulBackend,
   type MatmulBackend,
+  addmm,
   matmul,
   setMatmulBackend,
   WASM_MIN_WORK,

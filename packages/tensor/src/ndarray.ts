@@ -2,7 +2,7 @@ import { allocate, castScalar, checkDType, type DType, dtypeOf, type TypedArray 
 import { ArgumentError, describeValue, fmtShape, IndexError, ShapeError } from "./errors.js";
 import { formatNDArray } from "./format.js";
 import { contiguousStrides, normalizeDim, type Shape, shapeArgs, shapeSize } from "./shape.js";
-import { isContiguousLayout, stridedOffsets, viewStrides } from "./strided.js";
+import { copyStrided, isContiguousLayout, stridedOffsets, viewStrides } from "./strided.js";
 
 /** A nested JS array of numbers or booleans, as `toArray()` returns and `array()` accepts. */
 export type NestedArray = number | boolean | NestedArray[];
@@ -90,9 +90,7 @@ export class NDArray {
     if (this.isContiguous()) {
       out.set(this.data.subarray(this.offset, this.offset + this.size));
     } else {
-      const offs = stridedOffsets(this.shape, this.strides, this.offset);
-      const src = this.data;
-      for (let i = 0; i < offs.length; i++) out[i] = src[offs[i] as number] as number;
+      copyStrided(out, this.data, this.shape, this.strides, this.offset);
     }
     return new NDArray(out, this.shape);
   }

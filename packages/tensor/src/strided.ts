@@ -39,6 +39,63 @@ export function stridedOffsets(shape: Shape, strides: readonly number[], offset:
   }
 }
 
+/**
+ * Copies the strided layout (shape, strides, offset) of `src` into `dst` in row-major order, walking
+ * rows of the last dim with an odometer over the outer dims: no offset list is built, and dims that
+ * the source walks contiguously are merged first, so e.g. a transposed (B, H, T, D) view of a
+ * (B, T, H, D) array copies in rows of D.
+ */
+export function copyStrided(
+  dst: { [i: number]: number },
+  src: { readonly [i: number]: number },
+  shape: Shape,
+  strides: readonly number[],
+  offset: number,
+): void {
+  const dims: number[] = [];
+  const steps: number[] = [];
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d] as number;
+    if (size === 0) return;
+    if (size === 1) continue;
+    const last = dims.length - 1;
+    if (last >= 0 && steps[last] === (strides[d] as number) * size) {
+      dims[last] = (dims[last] as number) * size;
+      steps[last] = strides[d] as number;
+    } else {
+      dims.push(size);
+      steps.push(strides[d] as number);
+    }
+  }
+  const ndim = dims.length;
+  if (ndim === 0) {
+    dst[0] = src[offset] as number;
+    return;
+  }
+  const inner = dims[ndim - 1] as number;
+  const step = steps[ndim - 1] as number;
+  const counter = new Array<number>(ndim).fill(0);
+  let base = offset;
+  let k = 0;
+  for (;;) {
+    let p = base;
+    if (step === 1) for (let j = 0; j < inner; j++) dst[k++] = src[p++] as number;
+    else for (let j = 0; j < inner; j++, p += step) dst[k++] = src[p] as number;
+    let d = ndim - 2;
+    for (; d >= 0; d--) {
+      const c = (counter[d] as number) + 1;
+      if (c < (dims[d] as number)) {
+        counter[d] = c;
+        base += steps[d] as number;
+        break;
+      }
+      counter[d] = 0;
+      base -= (c - 1) * (steps[d] as number);
+    }
+    if (d < 0) return;
+  }
+}
+
 /** True when the layout is row-major with no gaps (dims of size 1 may have any stride). */
 export function isContiguousLayout(shape: Shape, strides: readonly number[]): boolean {
   let expected = 1;

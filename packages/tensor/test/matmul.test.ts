@@ -1,6 +1,8 @@
 /** matmul against a naive triple loop: 1-d/2-d/batched/broadcast shapes, strided operands, dtypes, errors. */
 import { describe, expect, it } from "vitest";
 import {
+  add,
+  addmm,
   array,
   type DType,
   DTypeError,
@@ -8,9 +10,11 @@ import {
   gemm,
   matmul,
   type NDArray,
+  ones,
   Rng,
   randn,
   ShapeError,
+  setMatmulBackend,
   zeros,
 } from "../src/index.js";
 import { expectClose, gen, type Ref, refMatmul, refOf } from "./helpers.js";
@@ -283,5 +287,51 @@ describe("errors", () => {
   it("randn-based smoke test of the default generator", () => {
     const a = randn([3, 3]);
     expect(matmul(a, eye(3)).toArray()).toEqual(a.toArray());
+  });
+});
+
+describe("addmm (bias + a·b, the linear layer's forward)", () => {
+  const backends = ["wasm", "js"] as const;
+  for (const backend of backends) {
+    for (const dtype of ["float32", "float64"] as const) {
+      it(`equals matmul then add, bit for bit (${backend}, ${dtype}, transposed operand)`, () => {
+        setMatmulBackend(backend);
+        try {
+          const a = randn([37, 19], { dtype });
+          const w = randn([23, 19], { dtype }).transpose(0, 1);
+          const bias = randn([23], { dtype });
+          const got = addmm(bias, a, w).toTypedArray();
+          const want = add(matmul(a, w), bias).toTypedArray();
+          expect(Array.from(got)).toEqual(Array.from(want));
+        } finally {
+          setMatmulBackend("auto");
+        }
+      });
+    }
+  }
+  it("keeps torch's dtype rules: int32 stays int32, a float64 bias promotes float32 matrices", () => {
+    const ai = array(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: "int32" },
+    );
+    const r = addmm(array([10, 20], { dtype: "int32" }), ai, ai);
+    expect(r.dtype).toBe("int32");
+    expect(r.toArray()).toEqual([
+      [17, 30],
+      [25, 42],
+    ]);
+    const p = addmm(array([0.1, 0.2], { dtype: "float64" }), ones([2, 2]), ones([2, 2]));
+    expect(p.dtype).toBe("float64");
+    expect(p.toArray()).toEqual([
+      [2.1, 2.2],
+      [2.1, 2.2],
+    ]);
+  });
+  it("rejects a bias that is not one row of the product, naming the shapes", () => {
+    expect(() => addmm(ones([3]), ones([2, 4]), ones([4, 2]))).toThrow(/addmm: bias must have shape \[2\].*\[3\]/);
+    expect(() => addmm(ones([2]), ones([2, 2, 4]), ones([4, 2]))).toThrow(/addmm: expected 2-d matrices/);
   });
 });

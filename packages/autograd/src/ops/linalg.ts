@@ -55,13 +55,14 @@ export const linear = primitive("linear", (x: Tensor, weight: Tensor, bias: Tens
       `linear: expected x (N, in) and weight (out, in) with the same in, got ${nd.fmtShape(x.shape)} and ${nd.fmtShape(weight.shape)}`,
     );
   }
-  let out = nd.matmul(x.data, weight.data.transpose(0, 1));
-  if (bias) {
-    if (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0]) {
-      throw new ShapeError(`linear: bias must have shape [${weight.shape[0]}], got ${nd.fmtShape(bias.shape)}`);
-    }
-    nd.addInPlace(out, bias.data.dtype === out.dtype ? bias.data : bias.data.astype(out.dtype));
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) {
+    throw new ShapeError(`linear: bias must have shape [${weight.shape[0]}], got ${nd.fmtShape(bias.shape)}`);
   }
+  const wT = weight.data.transpose(0, 1);
+  const productDType = nd.promoteTypes(x.dtype, weight.dtype);
+  let out = bias
+    ? nd.addmm(bias.data.dtype === productDType ? bias.data : bias.data.astype(productDType), x.data, wT)
+    : nd.matmul(x.data, wT);
   if (out.dtype !== x.dtype && nd.isFloat(x.dtype)) out = out.astype(x.dtype);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(

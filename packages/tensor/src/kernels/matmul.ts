@@ -4,7 +4,7 @@ import { NDArray } from "../ndarray.js";
 import { broadcastShapes } from "../shape.js";
 import { stridedOffsets } from "../strided.js";
 import { align, getWasmGemm, type WasmGemm } from "../wasm/runtime.js";
-import { checkOperand } from "./elementwise.js";
+import { add, checkOperand } from "./elementwise.js";
 
 // Two gemm implementations sit behind `matmul`: the WebAssembly SIMD packed gemm (src/wasm/gemm.wat,
 // ~30× faster on large products) and the pure-TypeScript `gemm` below, the portable fallback for
@@ -200,6 +200,40 @@ function pickWasm(M: number, N: number, K: number): WasmGemm | null {
  * ```
  */
 export function matmul(a: NDArray, b: NDArray): NDArray {
+  return product(a, b, null);
+}
+
+/**
+ * `bias + a·b` for matrices a (M, K), b (K, N) and a bias of N values added to every row (torch's
+ * `addmm` with a row-vector input): a linear layer's forward. On the WebAssembly path the bias is added
+ * while the product is copied out of wasm memory, saving a separate pass over the output.
+ *
+ * @example
+ * ```ts
+ * addmm(array([1, 2]), ones([3, 4]), ones([4, 2])).toArray(); // [[5, 6], [5, 6], [5, 6]]
+ * ```
+ */
+export function addmm(bias: NDArray, a: NDArray, b: NDArray): NDArray {
+  checkOperand("addmm", "bias", bias, false);
+  checkOperand("addmm", "input", a, false);
+  checkOperand("addmm", "other", b, false);
+  if (a.ndim !== 2 || b.ndim !== 2) {
+    throw new ShapeError(`addmm: expected 2-d matrices, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  }
+  const N = b.shape[1] as number;
+  if (bias.ndim !== 1 || bias.shape[0] !== N) {
+    throw new ShapeError(
+      `addmm: bias must have shape [${N}] (the columns of ${fmtShape(a.shape)}·${fmtShape(b.shape)}), got ${fmtShape(bias.shape)}`,
+    );
+  }
+  if (bias.dtype === "bool") throw new DTypeError("addmm: bias must be numeric, got bool");
+  // A bias of another dtype promotes the result (torch's rule): the unfused form does that.
+  if (bias.dtype !== promoteTypes(a.dtype, b.dtype)) return add(product(a, b, null), bias);
+  return product(a, b, bias);
+}
+
+/** matmul, with an optional row bias added as the product is written out (see {@link addmm}). */
+function product(a: NDArray, b: NDArray, bias: NDArray | null): NDArray {
   checkOperand("matmul", "input", a, false);
   checkOperand("matmul", "other", b, false);
   if (a.ndim === 0 || b.ndim === 0) {
@@ -239,7 +273,9 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
   const bOffs = stridedOffsets(batch, Bb.strides.slice(0, -2), Bb.offset);
   const out = allocate(work, nb * M * N);
   const wasm = M > 0 && N > 0 && K > 0 ? pickWasm(M, N, K) : null;
-  if (wasm && wasmBatches(wasm, work === "float32" ? 4 : 8, M, N, K, Ab, Bb, aOffs, bOffs, out)) {
+  // The bias in the work dtype, contiguous (N values).
+  const rowBias = bias ? (bias.dtype === work ? bias.toTypedArray() : bias.astype(work).data) : null;
+  if (wasm && wasmBatches(wasm, work === "float32" ? 4 : 8, M, N, K, Ab, Bb, aOffs, bOffs, out, rowBias)) {
     return finish(out, batch, M, N, work, dtype, a, b);
   }
   const aSrc = A.dtype === work ? A.data : allocateCast(A, work);
@@ -265,7 +301,25 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
     lastB = bo;
     gemmKernel(M, N, K, pa.buf, pa.off, pb.buf, pb.off, out, i * M * N);
   }
+  if (rowBias) addRowsAt(out, 0, out, 0, rowBias, nb * M, N);
   return finish(out, batch, M, N, work, dtype, a, b);
+}
+
+/** out[o + r·n + j] = src[s + r·n + j] + bias[j] for `rows` rows of n (src may be out with s = o). */
+function addRowsAt(
+  out: TypedArray,
+  o: number,
+  src: TypedArray,
+  s: number,
+  bias: TypedArray,
+  rows: number,
+  n: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    let k = o + r * n;
+    let p = s + r * n;
+    for (let j = 0; j < n; j++) out[k++] = (src[p++] as number) + (bias[j] as number);
+  }
 }
 
 /** Wraps the batched product buffer: cast back to the result dtype and drop the dims 1-d operands added. */
@@ -350,6 +404,7 @@ function wasmBatches(
   aOffs: Int32Array,
   bOffs: Int32Array,
   out: TypedArray,
+  rowBias: TypedArray | null,
 ): boolean {
   const [ars, acs] = A.strides.slice(-2) as [number, number];
   const [brs, bcs] = B.strides.slice(-2) as [number, number];
@@ -380,7 +435,8 @@ function wasmBatches(
     lastA = ao;
     lastB = bo;
     wasm.gemm(es, M, N, K, pa * es, aR, aC, pb * es, bR, bC, cAt, N, work);
-    out.set(view.subarray(cEl, cEl + M * N), i * M * N);
+    if (rowBias) addRowsAt(out, i * M * N, view, cEl, rowBias, M, N);
+    else out.set(view.subarray(cEl, cEl + M * N), i * M * N);
   }
   return true;
 }
