@@ -895,6 +895,23 @@ bad("matmul", "a 0-d operand", () => T.matmul(f32([]), f32([2])), ShapeError, [
   "[] and [2]",
 ]);
 bad("matmul", "bool operands", () => T.matmul(T.full([2, 2], true), f32([2, 2])), DTypeError, ["matmul:", "bool"]);
+bad(
+  "addmm",
+  "a bias that is not one row of the product",
+  () => T.addmm(f32([3]), f32([2, 4]), f32([4, 2])),
+  ShapeError,
+  ["addmm:", "bias must have shape [2]", "got [3]"],
+);
+bad("addmm", "batched matrices", () => T.addmm(f32([2]), f32([3, 2, 4]), f32([4, 2])), ShapeError, [
+  "addmm:",
+  "expected 2-d matrices",
+  "[3,2,4]",
+]);
+bad("addmm", "a bool bias", () => T.addmm(T.full([2], true), f32([2, 4]), f32([4, 2])), DTypeError, ["addmm:", "bool"]);
+bad("addmm", "a missing bias", () => T.addmm(null as never, f32([2, 4]), f32([4, 2])), ArgumentError, [
+  "addmm:",
+  "bias must be an NDArray",
+]);
 bad("matmul", "batch dims that do not broadcast", () => T.matmul(f32([2, 2, 3]), f32([3, 3, 4])), ShapeError, [
   "matmul:",
   "batch dims",
@@ -1049,6 +1066,13 @@ bad(
     "logits must be 2-d (N, C)",
     "[3]",
   ]);
+  bad(
+    "softmaxCrossEntropyForward",
+    "1-d logits",
+    () => T.softmaxCrossEntropyForward(f32([3]), t(idx([0, 1]))),
+    ShapeError,
+    ["softmaxCrossEntropy:", "logits must be 2-d (N, C)", "[3]"],
+  );
   bad("softmaxCrossEntropy", "float class targets", () => T.softmaxCrossEntropy(f32([2, 3]), t(f32([2]))), DTypeError, [
     "softmaxCrossEntropy:",
     "target must be int32 with 2 entries",
@@ -1090,6 +1114,8 @@ for (const [what, v, shown] of NOT_ARRAYS_OR_NUMBERS) {
  * Exports with nothing to validate, each with the reason. Everything else must appear in CASES.
  */
 const EXEMPT: Record<string, string> = {
+  CrossEntropySaved:
+    "made by softmaxCrossEntropyForward only (its constructor is internal); its inputs were validated there",
   ArgumentError: "error class",
   DTypeError: "error class",
   IndexError: "error class",

@@ -98,7 +98,13 @@ export function unaryLoop(fn: UnaryFn, bool: boolean): UnaryLoop {
           `let k = 0;
            for (let r = 0; r < rows.length; r++) {
              let p = rows[r];
-             for (let j = 0; j < inner; j++, p += step) { const ${x} = src[p]; out[k++] = ${expr}; }
+             let j = 0;
+             if (step === 1) {
+               for (; j + 4 <= inner; j += 4, p += 4, k += 4) {
+                 ${[0, 1, 2, 3].map((u) => `{ const ${x} = src[p + ${u}]; out[k + ${u}] = ${expr}; }`).join("\n")}
+               }
+             }
+             for (; j < inner; j++, p += step) { const ${x} = src[p]; out[k++] = ${expr}; }
            }`,
         );
         if (loop) return loop;
@@ -136,7 +142,18 @@ export function binaryLoop(fn: BinaryFn, bool: boolean): BinaryLoop {
            for (let r = 0; r < rowsA.length; r++) {
              let pa = rowsA[r];
              let pb = rowsB[r];
-             for (let j = 0; j < inner; j++, pa += stepA, pb += stepB) {
+             let j = 0;
+             if (stepA === 1 && (stepB === 1 || stepB === 0)) {
+               for (; j + 4 <= inner; j += 4, pa += 4, pb += 4 * stepB, k += 4) {
+                 ${[0, 1, 2, 3]
+                   .map(
+                     (u) =>
+                       `{ const ${x} = a[pa + ${u}]; const ${y} = b[pb + ${u} * stepB]; out[k + ${u}] = ${expr}; }`,
+                   )
+                   .join("\n")}
+               }
+             }
+             for (; j < inner; j++, pa += stepA, pb += stepB) {
                const ${x} = a[pa];
                const ${y} = b[pb];
                out[k++] = ${expr};
