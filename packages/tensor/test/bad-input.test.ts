@@ -894,6 +894,15 @@ bad("matmul", "a 0-d operand", () => T.matmul(f32([]), f32([2])), ShapeError, [
   "at least 1 dim",
   "[] and [2]",
 ]);
+bad("reluBackward", "shapes that differ", () => T.reluBackward(f32([2, 3]), f32([3, 2])), ShapeError, [
+  "reluBackward:",
+  "gradient of shape [2,3]",
+  "input's shape [3,2]",
+]);
+bad("reluBackward", "a missing input", () => T.reluBackward(f32([2]), undefined as never), ArgumentError, [
+  "reluBackward:",
+  "input must be an NDArray",
+]);
 bad("matmul", "bool operands", () => T.matmul(T.full([2, 2], true), f32([2, 2])), DTypeError, ["matmul:", "bool"]);
 bad(
   "addmm",

@@ -205,13 +205,9 @@ export const relu = primitive(
       nd.relu(x.data),
       (g) => [
         fused(
-          () => g.mul(new Tensor(nd.gt(x.data, 0).astype(g.dtype))),
-          // g·[x > 0] without a data-dependent branch; when that is NaN (g is NaN or ±∞ where x ≤ 0) the
-          // exact where-form runs instead, in a rare and so well-predicted second test.
-          () =>
-            nd.mapBinary("relu backward", g.data, x.data, (gv, xv) =>
-              gv * +(xv > 0) === gv * +(xv > 0) ? gv * +(xv > 0) + 0 : xv > 0 ? gv : 0,
-            ),
+          // torch's threshold_backward: x <= 0 ? 0 : g (so g passes where x is NaN).
+          () => where(nd.le(x.data, 0), 0, g),
+          () => nd.reluBackward(g.data, x.data),
         ),
       ],
       { saves: [x] },

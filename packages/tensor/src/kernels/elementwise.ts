@@ -294,10 +294,72 @@ export const sigmoid = floatUnary(
   (v, _p0, _p1, M) => M.sigmoid(v),
   (v, _p0, _p1, M) => M.sigmoid32(v),
 );
-/** `max(x, 0)` (keeps the dtype; NaN propagates). */
 // Branch-free on the sign (a data-dependent branch mispredicts on half of random inputs: ~5× slower):
 // v·[v > 0] + 0 is v or +0 and keeps NaN; only −∞ (−∞·0 = NaN) needs the rare, predictable test.
-export const relu = unary("relu", (v) => (v === -Infinity ? 0 : v * +(v > 0) + 0));
+const reluGeneric = unary("relu", (v) => (v === -Infinity ? 0 : v * +(v > 0) + 0));
+/**
+ * `max(x, 0)` (keeps the dtype; NaN propagates). Contiguous float32 input works on the bit patterns.
+ *
+ * @example
+ * ```ts
+ * relu(array([-1, 2])).toArray(); // [0, 2]
+ * ```
+ */
+export function relu(x: NDArray): NDArray {
+  checkOperand("relu", "input", x, false);
+  if (x.dtype !== "float32" || !x.isContiguous() || x.size === 0) return reluGeneric(x);
+  const out = new Float32Array(x.size);
+  reluBits(new Int32Array(out.buffer), floatBits(x), floatBits(x));
+  return new NDArray(out, x.shape);
+}
+
+/**
+ * The gradient of relu for upstream `g`: `g` where `x > 0` or x is NaN, 0 where `x ≤ 0` (torch's
+ * `threshold_backward`: `x <= 0 ? 0 : g`). Same shapes required.
+ *
+ * @example
+ * ```ts
+ * reluBackward(array([5, 6]), array([-1, 2])).toArray(); // [0, 6]
+ * ```
+ */
+export function reluBackward(g: NDArray, x: NDArray): NDArray {
+  checkOperand("reluBackward", "gradient", g, false);
+  checkOperand("reluBackward", "input", x, false);
+  if (!shapesEqual(g.shape, x.shape)) {
+    throw new ShapeError(
+      `reluBackward: gradient of shape ${fmtShape(g.shape)} must match the input's shape ${fmtShape(x.shape)}`,
+    );
+  }
+  if (g.dtype === "float32" && x.dtype === "float32" && g.isContiguous() && x.isContiguous() && g.size > 0) {
+    const out = new Float32Array(g.size);
+    reluBits(new Int32Array(out.buffer), floatBits(g), floatBits(x));
+    return new NDArray(out, g.shape);
+  }
+  // g·[x > 0 or NaN] without a data-dependent branch; when that is NaN (g NaN or ±∞ where x ≤ 0) the
+  // exact select runs instead, in a rare and so well-predicted second test.
+  return mapBinary("reluBackward", g, x, (gv, xv) =>
+    gv * +!(xv <= 0) === gv * +!(xv <= 0) ? gv * +!(xv <= 0) + 0 : xv <= 0 ? 0 : gv,
+  );
+}
+
+/** The float32 elements of a contiguous array as their int32 bit patterns (a view, no copy). */
+function floatBits(x: NDArray): Int32Array {
+  return new Int32Array(x.data.buffer, x.data.byteOffset + x.offset * 4, x.size);
+}
+
+/**
+ * out = v where the float32 whose bits are m[i] is > 0 or NaN, else +0 — on bit patterns, so no
+ * data-dependent branch (a mispredicted branch per element on random signs costs ~5×): as int32,
+ * negative floats including −0 and −∞ are ≤ −2^23 (0xff800000), negative NaNs lie in (−2^23, 0),
+ * +0 is 0 and positive floats and NaNs are > 0.
+ */
+function reluBits(out: Int32Array, v: Int32Array, m: Int32Array): void {
+  const n = out.length;
+  for (let i = 0; i < n; i++) {
+    const b = m[i] as number;
+    out[i] = (v[i] as number) & -(+(b > -8388608) & +(b !== 0));
+  }
+}
 /** Exact GELU `x·Φ(x)` (torch's default), or the tanh approximation. */
 export function gelu(x: NDArray, approximate: "none" | "tanh" = "none"): NDArray {
   checkOperand("gelu", "input", x, false);
