@@ -29,6 +29,7 @@ export { toDot, toMermaid } from "./graph-view.js";
 export { type BackwardFn, Node, primitiveOps, record } from "./node.js";
 export {
   cat,
+  causalSoftmax,
   indexAdd,
   layerNorm,
   lift,

@@ -813,6 +813,15 @@ bad("lift", "null", () => A.lift(null as never), ArgumentError, ["lift:", "got n
     DTypeError,
     ["softmaxCrossEntropy:", "targets.target must be int32 class indices", "float32 of shape [2]"],
   );
+  bad("causalSoftmax", "1-d scores", () => A.causalSoftmax(leaf([1, 2, 3])), ShapeError, [
+    "causalSoftmax:",
+    "at least 2 dims (..., L, S)",
+    "[3]",
+  ]);
+  bad("causalSoftmax", "not a tensor", () => A.causalSoftmax([1, 2] as never), TypeError, [
+    "causalSoftmax:",
+    "input must be a Tensor",
+  ]);
   bad("softmaxCrossEntropy", "1-d logits", () => A.softmaxCrossEntropy(leaf([1, 2, 3]), ok), ShapeError, [
     "softmaxCrossEntropy:",
     "2-d (N, C)",

@@ -442,6 +442,24 @@ check(
   (g) => [g.expanded([3, 4])],
   (x) => x.logsumexp(0),
 );
+check(
+  "causalSoftmax",
+  "(2, 3, 3)",
+  (g) => [g.leaf([2, 3, 3])],
+  (x) => ops.causalSoftmax(x),
+);
+check(
+  "causalSoftmax",
+  "transposed, L > S",
+  (g) => [g.transposed([3, 4])],
+  (x) => ops.causalSoftmax(x),
+);
+check(
+  "causalSoftmax",
+  "expanded, L < S",
+  (g) => [g.expanded([2, 2, 5])],
+  (x) => ops.causalSoftmax(x),
+);
 for (const op of ["softmax", "logSoftmax"] as const) {
   check(
     op,

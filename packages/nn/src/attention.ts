@@ -1,4 +1,4 @@
-import { Tensor } from "@typegrad/autograd";
+import { causalSoftmax, Tensor } from "@typegrad/autograd";
 import * as nd from "@typegrad/tensor";
 import {
   ArgumentError,
@@ -124,7 +124,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   // Scale q rather than the (L, S) scores: fewer elements when E < S, same result up to rounding.
   let scores = q.mul(scale).matmul(k.transpose(-2, -1));
 
-  let allowed: NDArray | null = opts.isCausal ? causalMask(L, S) : null;
+  let allowed: NDArray | null = null;
   let dead: NDArray | null = null;
   const mask = opts.attnMask instanceof Tensor ? opts.attnMask.data : opts.attnMask;
   if (mask !== undefined) {
@@ -148,10 +148,16 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     const d = deadRows(mask);
     if (nd.max(d.astype("int32")).item() === 1) dead = d;
   }
-  if (allowed) scores = scores.maskedFill(nd.logicalNot(allowed), -Infinity);
-  // Dead rows get finite scores, then zero weights: zeros in the output and in the gradient.
-  if (dead) scores = scores.maskedFill(dead, 0);
-  let weights = scores.softmax(-1);
+  let weights: Tensor;
+  if (opts.isCausal) {
+    // One kernel instead of a mask fill, a softmax and the fill's backward; every row keeps column 0.
+    weights = causalSoftmax(scores);
+  } else {
+    if (allowed) scores = scores.maskedFill(nd.logicalNot(allowed), -Infinity);
+    // Dead rows get finite scores, then zero weights: zeros in the output and in the gradient.
+    if (dead) scores = scores.maskedFill(dead, 0);
+    weights = scores.softmax(-1);
+  }
   if (dead) weights = weights.maskedFill(dead, 0);
   if (opts.dropoutP) weights = dropout(weights, opts.dropoutP, true, opts.rng);
   return weights.matmul(v);

@@ -62,7 +62,7 @@ export {
   variance as var,
   varianceCorrection,
 } from "./kernels/reduce.js";
-export { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./kernels/softmax.js";
+export { causalSoftmax, logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./kernels/softmax.js";
 export { erf, erfc, normalCdf, normalPdf } from "./kernels/special.js";
 export { NDArray, type NestedArray, type ShapeArgs } from "./ndarray.js";
 export {

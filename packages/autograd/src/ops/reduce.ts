@@ -1,7 +1,7 @@
 import * as nd from "@typegrad/tensor";
 import { record } from "../node.js";
 import { Tensor } from "../tensor.js";
-import { fused, primitive } from "./common.js";
+import { checkTensor, fused, primitive } from "./common.js";
 
 type Dims = number | readonly number[] | undefined;
 
@@ -90,6 +90,36 @@ export const softmax = primitive(
             return gy.sub(y.mul(gy.sum(dim, true)));
           },
           () => nd.softmaxBackward(g.data, y.data, dim),
+        ),
+      ],
+      { savesOutput: true },
+    ),
+);
+
+/**
+ * Softmax over the last dim under a causal mask: row i of each (L, S) matrix attends to columns
+ * j ≤ i (torch's `is_causal`), the rest get weight 0. Same values as filling −∞ above the diagonal
+ * and taking `softmax(-1)`, in one kernel; the gradient is softmax's (it is 0 where the weight is).
+ *
+ * @example
+ * ```ts
+ * causalSoftmax(scores); // scores (B, H, L, S)
+ * ```
+ */
+export const causalSoftmax = primitive(
+  "causalSoftmax",
+  (x: Tensor): Tensor =>
+    record(
+      "causalSoftmax",
+      [checkTensor("causalSoftmax", "input", x)],
+      nd.causalSoftmax(x.data),
+      (g, y) => [
+        fused(
+          () => {
+            const gy = g.mul(y);
+            return gy.sub(y.mul(gy.sum(-1, true)));
+          },
+          () => nd.softmaxBackward(g.data, y.data, -1),
         ),
       ],
       { savesOutput: true },

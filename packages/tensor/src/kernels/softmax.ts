@@ -47,24 +47,48 @@ function alongDim(
  * ```
  */
 export function softmax(x: NDArray, dim = -1): NDArray {
-  return alongDim(
-    "softmax",
-    x,
-    dim,
-    (src, start, n, out, o) => {
-      let m = -Infinity;
-      for (let j = 0; j < n; j++) m = Math.max(m, src[start + j] as number);
-      if (m === -Infinity) m = 0; // an all -inf row gives NaN like torch, not a crash
-      let s = 0;
-      for (let j = 0; j < n; j++) {
-        const e = exp((src[start + j] as number) - m);
-        out[o + j] = e;
-        s += e;
-      }
-      for (let j = 0; j < n; j++) out[o + j] = (out[o + j] as number) / s;
-    },
-    "softmax",
-  );
+  return alongDim("softmax", x, dim, softmaxRow, "softmax");
+}
+
+/** Softmax of src[start, start + n) into out[o, o + n). */
+function softmaxRow(src: ArrayLike<number>, start: number, n: number, out: { [i: number]: number }, o: number): void {
+  let m = -Infinity;
+  for (let j = 0; j < n; j++) m = Math.max(m, src[start + j] as number);
+  if (m === -Infinity) m = 0; // an all -inf row gives NaN like torch, not a crash
+  let s = 0;
+  for (let j = 0; j < n; j++) {
+    const e = exp((src[start + j] as number) - m);
+    out[o + j] = e;
+    s += e;
+  }
+  for (let j = 0; j < n; j++) out[o + j] = (out[o + j] as number) / s;
+}
+
+/**
+ * Softmax over the last dim with a causal mask: in each (L, S) matrix, row i attends to columns
+ * j ≤ i only (torch's `is_causal`, aligned top-left) and the other weights are 0. Bit for bit the
+ * softmax of the scores with −∞ filled above the diagonal, without materializing the mask or the
+ * filled copy.
+ *
+ * @example
+ * ```ts
+ * causalSoftmax(zeros([2, 2])).toArray(); // [[1, 0], [0.5, 0.5]]
+ * ```
+ */
+export function causalSoftmax(x: NDArray): NDArray {
+  checkOperand("causalSoftmax", "input", x, false);
+  if (x.ndim < 2) {
+    throw new ShapeError(`causalSoftmax: input needs at least 2 dims (..., L, S), got ${fmtShape(x.shape)}`);
+  }
+  const L = x.shape[x.ndim - 2] as number;
+  const S = x.shape[x.ndim - 1] as number;
+  const c = x.contiguous();
+  const rows = S === 0 ? 0 : c.size / S;
+  const fast = c.data instanceof Float32Array ? softmaxRowsWasm(c.data, c.offset, rows, S, false, L) : null;
+  if (fast) return new NDArray(fast, c.shape);
+  const out = allocate(floatDType(x.dtype), c.size);
+  for (let r = 0; r < rows; r++) softmaxRow(c.data, c.offset + r * S, Math.min((r % L) + 1, S), out, r * S);
+  return new NDArray(out, c.shape);
 }
 
 /**

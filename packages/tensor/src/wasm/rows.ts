@@ -180,7 +180,8 @@ export function pickRowKernels(elements: number, n: number, backward = false): W
  * Softmax (or, with `log`, log-softmax) of `rows` contiguous rows of `n` float32 values starting at
  * `src[start]`, as a new Float32Array; null when the TypeScript loops should run instead (backend,
  * size, or memory). Log-softmax is `x − lse` with `lse = m + log s` from the kernel's per-row max m and
- * sum s, formed here exactly as the TypeScript loop forms it.
+ * sum s, formed here exactly as the TypeScript loop forms it. With `causal` = L > 0 the rows form
+ * (L, n) matrices and row i keeps columns j ≤ i only (the rest are staged as −∞, giving weight 0).
  */
 export function softmaxRowsWasm(
   src: Float32Array,
@@ -188,6 +189,7 @@ export function softmaxRowsWasm(
   rows: number,
   n: number,
   log: boolean,
+  causal = 0,
 ): Float32Array | null {
   const size = rows * n;
   const wasm = pickRowKernels(size, n);
@@ -198,7 +200,15 @@ export function softmaxRowsWasm(
   const lseAt = statsAt + align(rows * 16);
   const rowAt = lseAt + align(rows * 8);
   if (!wasm.reserve(rowAt + n * 4)) return null;
-  wasm.f32.set(src.subarray(start, start + size), x / 4);
+  const f32 = wasm.f32;
+  f32.set(src.subarray(start, start + size), x / 4);
+  if (causal > 0) {
+    // Row r is row r mod L of its (L, n) matrix: columns after it are masked with −∞.
+    for (let r = 0, at = x / 4; r < rows; r++, at += n) {
+      const keep = (r % causal) + 1;
+      if (keep < n) f32.fill(Number.NEGATIVE_INFINITY, at + keep, at + n);
+    }
+  }
   if (!log) {
     wasm.exports.softmax(x, x, rows, n, statsAt);
   } else {
