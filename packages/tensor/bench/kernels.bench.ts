@@ -7,7 +7,20 @@
  * millions of elements per second. Total runtime stays well under a minute.
  */
 import Benchmark from "benchmark";
-import { add, type DType, exp, matmul, type NDArray, Rng, randn, softmax, sum } from "../src/index.js";
+import {
+  adamUpdate,
+  add,
+  type DType,
+  exp,
+  layerNorm,
+  layerNormBackward,
+  matmul,
+  type NDArray,
+  Rng,
+  randn,
+  softmax,
+  sum,
+} from "../src/index.js";
 
 interface Case {
   name: string;
@@ -42,6 +55,18 @@ const y1m = data([M]);
 const mat = data([1024, 1024]);
 const row = data([1024]);
 const logits = data([4096, 1000]);
+const lnX = data([1024, 128]);
+const lnG = data([1024, 128]);
+const lnW = data([128]);
+const lnB = data([128]);
+const lnStats = layerNorm(lnX, 128, lnW, lnB, 1e-5);
+const ADAM_N = 400_000;
+const adamP = data([ADAM_N]).data as Float32Array;
+const adamG = data([ADAM_N]).data as Float32Array;
+const adamM = new Float32Array(ADAM_N);
+const adamV = new Float32Array(ADAM_N);
+const ADAM_OPTS = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled: true };
+let adamStep = 0;
 
 const cases: Case[] = [
   matmulCase(256, "float32", 5, 2),
@@ -72,6 +97,30 @@ const cases: Case[] = [
     fn: () => softmax(logits, -1),
     minSamples: 5,
     maxTime: 2,
+  },
+  {
+    name: "layerNorm 1024x128 float32 (w, b)",
+    work: 1024 * 128,
+    unit: "M elem/s",
+    fn: () => layerNorm(lnX, 128, lnW, lnB, 1e-5),
+    minSamples: 5,
+    maxTime: 1.5,
+  },
+  {
+    name: "layerNormBackward 1024x128 float32",
+    work: 1024 * 128,
+    unit: "M elem/s",
+    fn: () => layerNormBackward(lnG, lnX, 128, lnStats.mean, lnStats.rstd, lnW),
+    minSamples: 5,
+    maxTime: 1.5,
+  },
+  {
+    name: "adamUpdate 400k float32 (AdamW)",
+    work: ADAM_N,
+    unit: "M elem/s",
+    fn: () => adamUpdate(adamP, adamG, adamM, adamV, { ...ADAM_OPTS, step: ++adamStep }),
+    minSamples: 5,
+    maxTime: 1.5,
   },
 ];
 

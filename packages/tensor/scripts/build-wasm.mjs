@@ -75,9 +75,26 @@ export async function assembleRowKernels() {
   return { rows: assemble("rows.wat", readWat("rows.wat")) };
 }
 
+/** Assembles the LayerNorm (src/wasm/norm.wat) and Adam update (src/wasm/optim.wat) kernels into `{ norm, optim }`. */
+export async function assembleNormOptimKernels() {
+  const assemble = await assembler();
+  return { norm: assemble("norm.wat", readWat("norm.wat")), optim: assemble("optim.wat", readWat("optim.wat")) };
+}
+
+/** Assembles the elementwise kernels (exp, tanh, sigmoid, gelu and its backward: src/wasm/unary.wat) into `{ unary: bytes }`. */
+export async function assembleUnaryKernels() {
+  const assemble = await assembler();
+  return { unary: assemble("unary.wat", readWat("unary.wat")) };
+}
+
 /** Every kernel module the generated file embeds, in its order. */
 export async function assembleAll() {
-  return { ...(await assembleKernels()), ...(await assembleRowKernels()) };
+  return {
+    ...(await assembleKernels()),
+    ...(await assembleRowKernels()),
+    ...(await assembleNormOptimKernels()),
+    ...(await assembleUnaryKernels()),
+  };
 }
 
 /** The TypeScript source that embeds `kernels` (what this script writes). */

@@ -39,15 +39,16 @@ export { cat, gather, indexAdd, indexSelect, scatterAdd, stack } from "./kernels
 export { layerNorm, layerNormBackward } from "./kernels/layer-norm.js";
 export { setCodegenEnabled } from "./kernels/loops.js";
 export {
+  addmm,
   gemm,
   getMatmulBackend,
   type MatmulBackend,
-  addmm,
   matmul,
   setMatmulBackend,
   WASM_MIN_WORK,
   wasmSimdSupported,
 } from "./kernels/matmul.js";
+export { type AdamUpdateOptions, adamUpdate } from "./kernels/optim.js";
 export {
   argmax,
   argmin,
@@ -87,4 +88,11 @@ export {
   shapesEqual,
 } from "./shape.js";
 export { isContiguousLayout, stridedOffsets } from "./strided.js";
+export { LAYER_NORM_WASM_MIN } from "./wasm/norm.js";
+export {
+  ADAM_WASM_MIN,
+  getOptimizerKernelBackend,
+  type OptimizerKernelBackend,
+  setOptimizerKernelBackend,
+} from "./wasm/optim.js";
 export { getRowKernelBackend, ROWS_WASM_MIN, type RowKernelBackend, setRowKernelBackend } from "./wasm/rows.js";

@@ -993,6 +993,55 @@ bad("setRowKernelBackend", "unknown backend", () => T.setRowKernelBackend("simd"
   '"simd"',
   "auto, wasm or js",
 ]);
+bad("setOptimizerKernelBackend", "unknown backend", () => T.setOptimizerKernelBackend("simd" as never), ArgumentError, [
+  "setOptimizerKernelBackend:",
+  '"simd"',
+  "auto, wasm or js",
+]);
+{
+  const p = new Float32Array([1, 2, 3]);
+  const m = new Float32Array(3);
+  const v = new Float32Array(3);
+  const opts = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1 };
+  const snap = () => [Array.from(p), Array.from(m), Array.from(v)];
+  bad("adamUpdate", "p is a plain array", () => T.adamUpdate([1, 2, 3] as never, p, m, v, opts), ArgumentError, [
+    "adamUpdate:",
+    "p must be a Float32Array or Float64Array",
+    "an array of length 3",
+  ]);
+  bad(
+    "adamUpdate",
+    "v too short",
+    () => T.adamUpdate(p, p, m, new Float32Array(2), opts),
+    ShapeError,
+    ["adamUpdate:", "v has 2 elements but p has 3"],
+    snap,
+  );
+  bad(
+    "adamUpdate",
+    "step 0",
+    () => T.adamUpdate(p, p, m, v, { ...opts, step: 0 }),
+    ArgumentError,
+    ["adamUpdate:", "step must be an integer >= 1", "0"],
+    snap,
+  );
+  bad(
+    "adamUpdate",
+    "NaN lr",
+    () => T.adamUpdate(p, p, m, v, { ...opts, lr: Number.NaN }),
+    ArgumentError,
+    ["adamUpdate:", "lr must be a number", "NaN"],
+    snap,
+  );
+  bad(
+    "adamUpdate",
+    "no options",
+    () => T.adamUpdate(p, p, m, v, undefined as never),
+    ArgumentError,
+    ["adamUpdate:", "opts must be an options object"],
+    snap,
+  );
+}
 bad("setCodegenEnabled", "a string", () => T.setCodegenEnabled("no" as never), ArgumentError, [
   "setCodegenEnabled:",
   "boolean",
@@ -1138,6 +1187,7 @@ const EXEMPT: Record<string, string> = {
   getDefaultRng: "takes no arguments",
   getMatmulBackend: "takes no arguments",
   getRowKernelBackend: "takes no arguments",
+  getOptimizerKernelBackend: "takes no arguments",
   wasmSimdSupported: "takes no arguments",
   shapeArgs: "reshapes call-style arguments; the consumer validates the sizes",
   shapeSize: "hot helper on validated shapes (product of sizes)",

@@ -1,5 +1,5 @@
 import type { Tensor } from "@typegrad/autograd";
-import { ArgumentError, type NDArray, type TypedArray } from "@typegrad/tensor";
+import { ArgumentError, adamUpdate, type NDArray, type TypedArray } from "@typegrad/tensor";
 import {
   checkBoolean,
   checkKnownOptions,
@@ -92,27 +92,19 @@ export class Adam extends Optimizer<AdamOptions> {
     const m = (state.expAvg as NDArray).data as FloatArray;
     const v = (state.expAvgSq as NDArray).data as FloatArray;
     const vmax = amsgrad ? ((state.maxExpAvgSq as NDArray).data as FloatArray) : null;
-    const stepSize = lr / (1 - beta1 ** step);
-    const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
-    const w1 = 1 - beta1;
-    const w2 = 1 - beta2;
-    const decoupled = this.decoupled;
-    const shrink = 1 - lr * weightDecay;
-    const l2 = decoupled ? 0 : weightDecay;
-    const n = p.length;
-    for (let i = 0; i < n; i++) {
-      let d = maximize ? -g[i]! : g[i]!;
-      if (decoupled) p[i] = p[i]! * shrink;
-      else if (l2 !== 0) d += l2 * p[i]!;
-      m[i] = m[i]! + w1 * (d - m[i]!);
-      v[i] = beta2 * v[i]! + w2 * d * d;
-      let s = v[i]!;
-      if (vmax) {
-        if (s > vmax[i]! || Number.isNaN(s)) vmax[i] = s;
-        s = vmax[i]!;
-      }
-      p[i] = p[i]! - (stepSize * m[i]!) / (Math.sqrt(s) / bc2Sqrt + eps);
-    }
+    // The tensor package's fused update: a WebAssembly SIMD kernel for float32 (bitwise the same as its
+    // float64-computing loop, which float64 parameters and engines without SIMD use).
+    adamUpdate(p, g, m, v, {
+      lr,
+      beta1,
+      beta2,
+      eps,
+      step,
+      weightDecay,
+      decoupled: this.decoupled,
+      maximize,
+      maxExpAvgSq: vmax,
+    });
   }
 }
 

@@ -2,6 +2,7 @@ import { allocate, floatDType } from "../dtype.js";
 import { ArgumentError, describeValue, fmtShape, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
 import { shapesEqual } from "../shape.js";
+import { layerNormBackwardWasm, layerNormWasm } from "../wasm/norm.js";
 import { checkOperand } from "./elementwise.js";
 
 /** Views `x` as rows of the trailing `size` elements (copying only if x is not contiguous). */
@@ -20,6 +21,11 @@ function rows(op: string, x: NDArray, size: number): { data: ArrayLike<number>; 
  * Layer normalisation over the trailing `size` elements of each row:
  * `y = (x − μ)·rstd·w + b` with `rstd = 1/√(var + eps)` and the biased variance (torch's rule).
  * Returns `y` and the per-row `mean` and `rstd` the gradient needs.
+ *
+ * float32 inputs run on the WebAssembly SIMD kernels (src/wasm/norm.wat) when the engine has them and
+ * the input is large enough; LayerNorm is a row kernel, so `setRowKernelBackend` chooses between them
+ * and these loops (the portable fallback and the float64 path). Both compute in float64 and round y once;
+ * they differ only in the order of the row sums (y within 1 ulp, mean and rstd within 1e-14 relative).
  *
  * @example
  * ```ts
@@ -50,11 +56,17 @@ export function layerNorm(
     }
   }
   const dtype = floatDType(x.dtype);
+  const w = weight ? weight.toTypedArray() : null;
+  const b = bias ? bias.toTypedArray() : null;
+  if (data instanceof Float32Array) {
+    const fast = layerNormWasm(data, base, n, size, w, b, eps);
+    if (fast) {
+      return { y: new NDArray(fast.y, x.shape), mean: new NDArray(fast.mean, [n]), rstd: new NDArray(fast.rstd, [n]) };
+    }
+  }
   const y = allocate(dtype, n * size);
   const mean = new Float64Array(n);
   const rstd = new Float64Array(n);
-  const w = weight ? weight.toTypedArray() : null;
-  const b = bias ? bias.toTypedArray() : null;
   for (let r = 0; r < n; r++) {
     const start = base + r * size;
     let m = 0;
@@ -82,6 +94,15 @@ export function layerNorm(
 /**
  * Gradients of `layerNorm` for upstream `g`: with `x̂ = (x − μ)·rstd` and `ĝ = g·w`,
  * `dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))`, `dw = Σ_rows g·x̂`, `db = Σ_rows g`.
+ * float32 `g` and `x` run on the WebAssembly SIMD kernel under the same rule as {@link layerNorm}:
+ * dw and db are then bitwise the loops' (float64 sums in row order), dx within 1 ulp.
+ *
+ * @example
+ * ```ts
+ * const x = randn([4, 8]);
+ * const { mean, rstd } = layerNorm(x, 8, null, null, 1e-5);
+ * const { dx } = layerNormBackward(onesLike(x), x, 8, mean, rstd, null); // ≈ 0: y's rows sum to 0
+ * ```
  */
 export function layerNormBackward(
   g: NDArray,
@@ -115,12 +136,22 @@ export function layerNormBackward(
     }
   }
   const dtype = floatDType(x.dtype);
-  const dx = allocate(dtype, X.n * size);
-  const dw = new Float64Array(size);
-  const db = new Float64Array(size);
   const w = weight ? weight.toTypedArray() : null;
   const M = mean.toTypedArray();
   const S = rstd.toTypedArray();
+  const wShape = weight ? weight.shape : [size];
+  const cast = (a: Float64Array) => {
+    const o = allocate(dtype, size);
+    o.set(a);
+    return new NDArray(o, wShape);
+  };
+  if (X.data instanceof Float32Array && G.data instanceof Float32Array) {
+    const fast = layerNormBackwardWasm(X.data, X.base, G.data, G.base, X.n, size, M, S, w);
+    if (fast) return { dx: new NDArray(fast.dx, x.shape), dw: cast(fast.dw), db: cast(fast.db) };
+  }
+  const dx = allocate(dtype, X.n * size);
+  const dw = new Float64Array(size);
+  const db = new Float64Array(size);
   for (let r = 0; r < X.n; r++) {
     const xs = X.base + r * size;
     const gs = G.base + r * size;
@@ -147,11 +178,5 @@ export function layerNormBackward(
       dx[out + j] = s * (gh - meanG - xhat * meanGX);
     }
   }
-  const wShape = weight ? weight.shape : [size];
-  const cast = (a: Float64Array) => {
-    const o = allocate(dtype, size);
-    o.set(a);
-    return new NDArray(o, wShape);
-  };
   return { dx: new NDArray(dx, x.shape), dw: cast(dw), db: cast(db) };
 }
