@@ -903,6 +903,15 @@ bad("reluBackward", "a missing input", () => T.reluBackward(f32([2]), undefined 
   "reluBackward:",
   "input must be an NDArray",
 ]);
+bad("causalSoftmax", "1-d scores", () => T.causalSoftmax(f32([5])), ShapeError, [
+  "causalSoftmax:",
+  "at least 2 dims (..., L, S)",
+  "got [5]",
+]);
+bad("causalSoftmax", "a missing input", () => T.causalSoftmax(undefined as never), ArgumentError, [
+  "causalSoftmax:",
+  "input must be an NDArray",
+]);
 bad("matmul", "bool operands", () => T.matmul(T.full([2, 2], true), f32([2, 2])), DTypeError, ["matmul:", "bool"]);
 bad(
   "addmm",

@@ -8,8 +8,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
   array,
-  type CrossEntropyTargets,
   CrossEntropySaved,
+  type CrossEntropyTargets,
   type NDArray,
   randn,
   setRowKernelBackend,
