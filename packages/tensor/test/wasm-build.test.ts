@@ -27,11 +27,18 @@ describe("embedded wasm kernels", () => {
     expect(() => new WebAssembly.Instance(new WebAssembly.Module(gemmWasmBytes()), { env: { memory } })).toThrow();
   });
 
-  it("are a valid module that exports the gemm entry point and block sizes", () => {
+  it("are a valid module that exports the gemm and bias entry points and block sizes", () => {
     const bytes = gemmWasmBytes();
     expect(WebAssembly.validate(bytes)).toBe(true);
     const exports = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => `${e.kind}:${e.name}`);
-    expect(exports.sort()).toEqual(["function:gemm", "global:KC", "global:MC", "global:MR", "global:NC"]);
+    expect(exports.sort()).toEqual([
+      "function:add_rows",
+      "function:gemm",
+      "global:KC",
+      "global:MC",
+      "global:MR",
+      "global:NC",
+    ]);
   });
 
   it("decodeBase64 agrees with Buffer on the kernel and on padding edge cases", () => {

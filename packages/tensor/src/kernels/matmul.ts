@@ -410,13 +410,15 @@ function wasmBatches(
   const [brs, bcs] = B.strides.slice(-2) as [number, number];
   const sa = planStaging(M, K, ars, acs);
   const sb = planStaging(K, N, brs, bcs);
-  // Layout (bytes): [workspace][A slice][B slice][C]
+  // Layout (bytes): [workspace][A slice][B slice][C][bias]
   const work = 0;
   const aAt = align(wasm.workspaceBytes(es, M, N, K));
   const bAt = aAt + align(sa.size * es);
   const cAt = bAt + align(sb.size * es);
-  if (!wasm.reserve(cAt + M * N * es)) return false;
+  const biasAt = cAt + align(M * N * es);
+  if (!wasm.reserve(biasAt + (rowBias ? N * es : 0))) return false;
   const view = wasm.view(es);
+  if (rowBias) view.set(rowBias, biasAt / es);
   const aR = sa.span ? ars : K;
   const aC = sa.span ? acs : 1;
   const bR = sb.span ? brs : N;
@@ -435,8 +437,8 @@ function wasmBatches(
     lastA = ao;
     lastB = bo;
     wasm.gemm(es, M, N, K, pa * es, aR, aC, pb * es, bR, bC, cAt, N, work);
-    if (rowBias) addRowsAt(out, i * M * N, view, cEl, rowBias, M, N);
-    else out.set(view.subarray(cEl, cEl + M * N), i * M * N);
+    if (rowBias) wasm.addRows(es, cAt, biasAt, M, N);
+    out.set(view.subarray(cEl, cEl + M * N), i * M * N);
   }
   return true;
 }

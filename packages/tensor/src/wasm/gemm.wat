@@ -365,4 +365,53 @@
                 (br_if $ks (local.tee $k (i32.sub (local.get $k) (i32.const 1)))))))))
       (br_if $panels (i32.lt_s
         (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $mc)))))
+
+  ;; C[r, j] += bias[j] for `rows` rows of n elements (row stride n): a linear layer's bias, added in
+  ;; place before C is copied out, so the output is written once. es = 4 (float32) or 8 (float64);
+  ;; $c and $b are byte offsets. Each element gets exactly one rounded addition, as in a plain loop.
+  (func (export "add_rows") (param $es i32) (param $c i32) (param $b i32) (param $rows i32) (param $n i32)
+    (local $j i32) (local $p i32) (local $q i32) (local $vec i32) (local $bytes i32)
+    (local.set $bytes (i32.mul (local.get $n) (local.get $es)))
+    ;; whole vectors per row: n rounded down to 4 (float32) or 2 (float64) lanes
+    (local.set $vec (i32.and (local.get $bytes) (i32.const -16)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.eqz (local.get $rows)))
+        (local.set $p (local.get $c))
+        (local.set $q (local.get $b))
+        (local.set $j (i32.const 0))
+        (if (i32.eq (local.get $es) (i32.const 4))
+          (then
+            (block $v4
+              (loop $l4
+                (br_if $v4 (i32.ge_u (local.get $j) (local.get $vec)))
+                (v128.store (local.get $p) (f32x4.add (v128.load (local.get $p)) (v128.load (local.get $q))))
+                (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $l4)))
+            (block $t4
+              (loop $s4
+                (br_if $t4 (i32.ge_u (local.get $j) (local.get $bytes)))
+                (f32.store (local.get $p) (f32.add (f32.load (local.get $p)) (f32.load (local.get $q))))
+                (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                (local.set $q (i32.add (local.get $q) (i32.const 4)))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (br $s4))))
+          (else
+            (block $v2
+              (loop $l2
+                (br_if $v2 (i32.ge_u (local.get $j) (local.get $vec)))
+                (v128.store (local.get $p) (f64x2.add (v128.load (local.get $p)) (v128.load (local.get $q))))
+                (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $l2)))
+            ;; float64 rows of odd length: one element left
+            (if (i32.lt_u (local.get $j) (local.get $bytes))
+              (then
+                (f64.store (local.get $p) (f64.add (f64.load (local.get $p)) (f64.load (local.get $q))))))))
+        (local.set $c (i32.add (local.get $c) (local.get $bytes)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $row))))
 )

@@ -45,6 +45,8 @@ interface GemmExports {
     packB: number,
     tile: number,
   ): void;
+  /** C[r, j] += bias[j] over `rows` rows of n (byte offsets; es = 4 or 8). */
+  add_rows(es: number, c: number, bias: number, rows: number, n: number): void;
   MR: { value: number };
   KC: { value: number };
   MC: { value: number };
@@ -52,6 +54,61 @@ interface GemmExports {
 }
 
 const PAGE = 65536;
+/** Byte offsets are passed as int32: stay below 2 GiB (larger inputs take the TypeScript path). */
+const MAX_BYTES = 2 ** 31 - PAGE;
+
+/**
+ * An ordinary (unshared) WebAssembly memory that small single-threaded kernels stage their data in,
+ * with float32 and float64 views that follow its growth.
+ */
+export class WasmHeap {
+  readonly memory: WasmMemory;
+  private f32View: Float32Array;
+  private f64View: Float64Array;
+  private stagings = 0;
+
+  constructor(memory: WasmMemory) {
+    this.memory = memory;
+    this.f32View = new Float32Array(memory.buffer);
+    this.f64View = new Float64Array(memory.buffer);
+  }
+
+  /**
+   * Counts the stagings (every kernel call lays its data out after `reserve`): a caller that leaves
+   * results in the memory, such as the cross-entropy forward's probabilities, records the count and
+   * later finds them intact only if no staging came in between.
+   */
+  get generation(): number {
+    return this.stagings;
+  }
+
+  /** Grows the memory to at least `bytes`; false when that is too large or the engine refuses. */
+  reserve(bytes: number): boolean {
+    this.stagings++;
+    const have = this.memory.buffer.byteLength;
+    if (bytes <= have) return true;
+    if (bytes > MAX_BYTES) return false;
+    try {
+      this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    } catch {
+      return false;
+    }
+    // Growing detaches the old ArrayBuffer: views must be recreated.
+    this.f32View = new Float32Array(this.memory.buffer);
+    this.f64View = new Float64Array(this.memory.buffer);
+    return true;
+  }
+
+  /** float32 view of the memory (valid until the next `reserve` that grows). */
+  get f32(): Float32Array {
+    return this.f32View;
+  }
+
+  /** float64 view of the memory (valid until the next `reserve` that grows). */
+  get f64(): Float64Array {
+    return this.f64View;
+  }
+}
 
 /** The arguments of one `gemm` export call, in order (15 int32s: see {@link GemmExports.gemm}). */
 export type GemmJob = readonly number[];
@@ -190,6 +247,11 @@ export class WasmGemm {
     } finally {
       pool.join();
     }
+  }
+
+  /** C[r, j] += bias[j] over `rows` rows of n elements at byte offsets `pC` and `pBias`. */
+  addRows(es: 4 | 8, pC: number, pBias: number, rows: number, n: number): void {
+    this.exports.add_rows(es, pC, pBias, rows, n);
   }
 
   /** [packA, packB, tile] byte offsets inside one thread's workspace at `work`. */
