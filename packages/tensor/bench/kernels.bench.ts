@@ -3,8 +3,9 @@
  *
  *   npx tsx packages/tensor/bench/kernels.bench.ts      (or: pnpm bench)
  *
- * Reports matmul in GFLOP/s (2·M·N·K flops per product), elementwise ops, sum and softmax in
- * millions of elements per second. Total runtime stays well under a minute.
+ * Reports matmul in GFLOP/s (2·M·N·K flops per product), elementwise ops (float32 exp, tanh and GELU
+ * on the WebAssembly SIMD kernels under the default backend), sum and softmax in millions of elements
+ * per second. Total runtime stays well under a minute.
  */
 import Benchmark from "benchmark";
 import {
@@ -12,6 +13,8 @@ import {
   add,
   type DType,
   exp,
+  gelu,
+  geluBackward,
   layerNorm,
   layerNormBackward,
   matmul,
@@ -20,6 +23,7 @@ import {
   randn,
   softmax,
   sum,
+  tanh,
 } from "../src/index.js";
 
 interface Case {
@@ -89,6 +93,16 @@ const cases: Case[] = [
     maxTime: 1.5,
   },
   { name: "exp 1M float32", work: M, unit: "M elem/s", fn: () => exp(x1m), minSamples: 5, maxTime: 1.5 },
+  { name: "tanh 1M float32", work: M, unit: "M elem/s", fn: () => tanh(x1m), minSamples: 5, maxTime: 1.5 },
+  { name: "gelu 1M float32 (exact)", work: M, unit: "M elem/s", fn: () => gelu(x1m), minSamples: 5, maxTime: 1.5 },
+  {
+    name: "geluBackward 1M float32",
+    work: M,
+    unit: "M elem/s",
+    fn: () => geluBackward(y1m, x1m),
+    minSamples: 5,
+    maxTime: 1.5,
+  },
   { name: "sum 1M float32", work: M, unit: "M elem/s", fn: () => sum(x1m), minSamples: 5, maxTime: 1.5 },
   {
     name: "softmax 4096x1000 (dim -1)",

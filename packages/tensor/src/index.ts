@@ -96,3 +96,9 @@ export {
   setOptimizerKernelBackend,
 } from "./wasm/optim.js";
 export { getRowKernelBackend, ROWS_WASM_MIN, type RowKernelBackend, setRowKernelBackend } from "./wasm/rows.js";
+export {
+  getUnaryKernelBackend,
+  setUnaryKernelBackend,
+  UNARY_WASM_MIN,
+  type UnaryKernelBackend,
+} from "./wasm/unary.js";

@@ -582,6 +582,22 @@ bad("gelu", "unknown approximation", () => T.gelu(f32([2]), "fast" as never), Ar
   'approximate must be "none" or "tanh"',
   'the string "fast"',
 ]);
+for (const [what, v, shown] of NOT_ARRAYS_OR_NUMBERS) {
+  bad("geluBackward", `grad is ${what}`, () => T.geluBackward(v as never, f32([2])), ArgumentError, [
+    "geluBackward:",
+    "grad must be an NDArray",
+    shown,
+  ]);
+  bad("geluBackward", `input is ${what}`, () => T.geluBackward(f32([2]), v as never), ArgumentError, [
+    "geluBackward:",
+    "input must be an NDArray",
+    shown,
+  ]);
+}
+bad("geluBackward", "shapes that do not broadcast", () => T.geluBackward(f32([2, 3]), f32([4])), ShapeError, [
+  "geluBackward:",
+  "shapes [2,3] and [4] cannot be broadcast",
+]);
 bad("where", "float condition", () => T.where(f32([2]), 1, 2), DTypeError, [
   "where:",
   "cond must be bool",
@@ -1002,6 +1018,11 @@ bad("setRowKernelBackend", "unknown backend", () => T.setRowKernelBackend("simd"
   '"simd"',
   "auto, wasm or js",
 ]);
+bad("setUnaryKernelBackend", "unknown backend", () => T.setUnaryKernelBackend("simd" as never), ArgumentError, [
+  "setUnaryKernelBackend:",
+  '"simd"',
+  "auto, wasm or js",
+]);
 bad("setOptimizerKernelBackend", "unknown backend", () => T.setOptimizerKernelBackend("simd" as never), ArgumentError, [
   "setOptimizerKernelBackend:",
   '"simd"',
@@ -1197,6 +1218,7 @@ const EXEMPT: Record<string, string> = {
   getMatmulBackend: "takes no arguments",
   getRowKernelBackend: "takes no arguments",
   getOptimizerKernelBackend: "takes no arguments",
+  getUnaryKernelBackend: "takes no arguments",
   wasmSimdSupported: "takes no arguments",
   shapeArgs: "reshapes call-style arguments; the consumer validates the sizes",
   shapeSize: "hot helper on validated shapes (product of sizes)",

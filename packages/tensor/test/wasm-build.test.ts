@@ -1,9 +1,11 @@
 /**
  * The committed kernel bytes (src/wasm/kernels.generated.ts) are exactly what the build script makes
- * from the .wat source today, so nobody ships a stale binary; plus the runtime's base64 decoder.
+ * from the .wat sources today (the whole file, and the matmul kernels in detail), so nobody ships a
+ * stale binary; plus the runtime's base64 decoder.
  */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { assembleKernels } from "../scripts/build-wasm.mjs";
+import { assembleAll, assembleKernels, GENERATED, generatedSource } from "../scripts/build-wasm.mjs";
 import { GEMM_WASM_BASE64 } from "../src/wasm/kernels.generated.js";
 import { decodeBase64, gemmSharedWasmBytes, gemmWasmBytes } from "../src/wasm/runtime.js";
 
@@ -13,6 +15,10 @@ describe("embedded wasm kernels", () => {
     expect(Object.keys(fresh)).toEqual(["gemm", "gemm_shared"]);
     expect(Buffer.from(gemmWasmBytes()).equals(Buffer.from(fresh.gemm as Uint8Array))).toBe(true);
     expect(Buffer.from(gemmSharedWasmBytes()).equals(Buffer.from(fresh.gemm_shared as Uint8Array))).toBe(true);
+  });
+
+  it("the whole generated file is current: every module, in order (else run the build:wasm script)", async () => {
+    expect(readFileSync(GENERATED, "utf8")).toBe(generatedSource(await assembleAll()));
   });
 
   it("the shared variant differs only in its memory import (shared, with a maximum)", () => {

@@ -3,6 +3,7 @@ import { ArgumentError, DTypeError, describeValue, fmtShape, ShapeError } from "
 import { NDArray } from "../ndarray.js";
 import { broadcastAll, broadcastShapes, shapeSize, shapesEqual } from "../shape.js";
 import { stridedOffsets } from "../strided.js";
+import { geluBackwardWasm, type UnaryOp, unaryWasm } from "../wasm/unary.js";
 import { type BinaryFn, binaryLoop, HELPERS, type Rows, type UnaryFn, unaryLoop } from "./loops.js";
 
 /** An NDArray or a JS number/boolean standing for a 0-d array. */
@@ -192,6 +193,22 @@ const floatUnary =
     return mapUnary(x, x.dtype === "float64" ? f64 : f32, floatDType(x.dtype));
   };
 
+/** `kernel` on the WebAssembly SIMD path (src/wasm/unary.ts) for contiguous float32 `x`, else null. */
+function simdFloat32(kernel: UnaryOp, x: NDArray): NDArray | null {
+  if (x.dtype !== "float32" || !x.isContiguous()) return null;
+  const out = unaryWasm(kernel, x.data as Float32Array, x.offset, x.size);
+  return out && new NDArray(out, x.shape);
+}
+
+/** A `floatUnary` op whose contiguous float32 input may take the SIMD `kernel` (see setUnaryKernelBackend). */
+const simdUnary = (op: string, kernel: UnaryOp, f64: UnaryFn, f32: UnaryFn) => {
+  const loops = floatUnary(op, f64, f32);
+  return (x: NDArray): NDArray => {
+    checkOperand(op, "input", x, false);
+    return simdFloat32(kernel, x) ?? loops(x);
+  };
+};
+
 /** A unary op whose result dtype is `dtypeOf(input dtype)` (the input's own by default). */
 const unary =
   (op: string, fn: UnaryFn, dtypeOf: (d: DType) => DType = (d) => d) =>
@@ -256,7 +273,8 @@ export const abs = unary("abs", (v) => Math.abs(v));
 /** Sign: -1, 0 or 1 (NaN stays NaN). */
 export const sign = unary("sign", (v) => Math.sign(v), boolToInt);
 /** `e^x`. */
-export const exp = floatUnary(
+export const exp = simdUnary(
+  "exp",
   "exp",
   (v, _p0, _p1, M) => M.exp(v),
   (v, _p0, _p1, M) => M.exp32(v),
@@ -277,7 +295,9 @@ export const reciprocal = floatUnary("reciprocal", (v) => 1 / v);
 export const square = unary("square", (v) => v * v, boolToInt);
 export const sin = floatUnary("sin", (v) => Math.sin(v));
 export const cos = floatUnary("cos", (v) => Math.cos(v));
-export const tanh = floatUnary(
+/** Hyperbolic tangent. */
+export const tanh = simdUnary(
+  "tanh",
   "tanh",
   (v, _p0, _p1, M) => M.tanh(v),
   (v, _p0, _p1, M) => M.tanh32(v),
@@ -289,7 +309,8 @@ export const round = unary("round", (v) =>
   Math.abs(v % 1) === 0.5 && Math.round(v) % 2 !== 0 ? Math.round(v) - 1 : Math.round(v),
 );
 /** Logistic sigmoid `1 / (1 + e^-x)`, stable for large |x|. */
-export const sigmoid = floatUnary(
+export const sigmoid = simdUnary(
+  "sigmoid",
   "sigmoid",
   (v, _p0, _p1, M) => M.sigmoid(v),
   (v, _p0, _p1, M) => M.sigmoid32(v),
@@ -373,10 +394,41 @@ export function gelu(x: NDArray, approximate: "none" | "tanh" = "none"): NDArray
       floatDType(x.dtype),
     );
   }
-  return mapUnary(x, (v, _p0, _p1, M) => v * M.normalCdf(v), floatDType(x.dtype));
+  return simdFloat32("gelu", x) ?? mapUnary(x, GELU, floatDType(x.dtype));
 }
-/** Derivative of exact GELU: Φ(x) + x·φ(x). */
-export const geluGrad = floatUnary("geluGrad", (v, _p0, _p1, M) => M.normalCdf(v) + v * M.normalPdf(v));
+// Φ(v) is exactly 0 below −40 (float64 underflow), so clamping the factor v there changes no finite
+// result and makes gelu(−∞) = −0 (the limit) instead of −∞·0 = NaN.
+const GELU: UnaryFn = (v, _p0, _p1, M) => Math.max(v, -40) * M.normalCdf(v);
+// φ(v) is exactly 0 beyond ±40: clamping the factor v there makes the limits at ±∞ 1 and 0, not NaN.
+const GELU_GRAD: UnaryFn = (v, _p0, _p1, M) => M.normalCdf(v) + Math.max(-40, Math.min(v, 40)) * M.normalPdf(v);
+const GELU_BACKWARD: BinaryFn = (g, v, M) => g * (M.normalCdf(v) + Math.max(-40, Math.min(v, 40)) * M.normalPdf(v));
+/** Derivative of exact GELU: Φ(x) + x·φ(x) (1 at +∞, 0 at −∞). */
+export const geluGrad = floatUnary("geluGrad", GELU_GRAD);
+/**
+ * The gradient of exact GELU given the upstream gradient: `grad·(Φ(x) + x·φ(x))`, in one pass
+ * (broadcasting like `mul`). float32 operands of the same shape, both contiguous, run on the
+ * WebAssembly SIMD kernel (see setUnaryKernelBackend); others on the compiled loop.
+ *
+ * @example
+ * ```ts
+ * geluBackward(array([1, 2]), array([0, 0])).toArray(); // [0.5, 1]
+ * ```
+ */
+export function geluBackward(grad: NDArray, x: NDArray): NDArray {
+  checkOperand("geluBackward", "grad", grad, false);
+  checkOperand("geluBackward", "input", x, false);
+  if (
+    grad.dtype === "float32" &&
+    x.dtype === "float32" &&
+    shapesEqual(grad.shape, x.shape) &&
+    grad.isContiguous() &&
+    x.isContiguous()
+  ) {
+    const out = geluBackwardWasm(grad.data as Float32Array, grad.offset, x.data as Float32Array, x.offset, x.size);
+    if (out) return new NDArray(out, x.shape);
+  }
+  return mapBinary("geluBackward", grad, x, GELU_BACKWARD, floatDType(resultType(grad, x, "geluBackward")));
+}
 /** SiLU / swish `x·sigmoid(x)`. */
 export const silu = floatUnary("silu", (v, _p0, _p1, M) => v * M.sigmoid(v));
 /** Softplus `log(1 + e^{βx})/β`, linear above `threshold` like torch. */

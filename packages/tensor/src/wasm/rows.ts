@@ -7,7 +7,7 @@
  */
 import { ArgumentError } from "../errors.js";
 import { ROWS_WASM_BASE64 } from "./kernels.generated.js";
-import { align, decodeBase64, validating, type WasmMemory } from "./runtime.js";
+import { align, decodeBase64, validating, WasmHeap, type WasmMemory } from "./runtime.js";
 
 /** The exports of rows.wat (pointers are byte offsets; see the comments there). */
 export interface RowsExports {
@@ -38,60 +38,13 @@ export interface RowsExports {
  */
 export const DATA_AT = 64;
 
-const PAGE = 65536;
-/** Byte offsets are passed as int32: stay below 2 GiB (larger inputs take the TypeScript path). */
-const MAX_BYTES = 2 ** 31 - PAGE;
-
 /** A loaded row-kernel instance with its memory and typed views over it. */
-export class WasmRows {
+export class WasmRows extends WasmHeap {
   readonly exports: RowsExports;
-  readonly memory: WasmMemory;
-  private f32View: Float32Array;
-  private f64View: Float64Array;
 
   constructor(exports: RowsExports, memory: WasmMemory) {
+    super(memory);
     this.exports = exports;
-    this.memory = memory;
-    this.f32View = new Float32Array(memory.buffer);
-    this.f64View = new Float64Array(memory.buffer);
-  }
-
-  private stagings = 0;
-
-  /**
-   * Counts the stagings (every kernel call lays its data out after `reserve`): a caller that leaves
-   * results in the memory, such as the cross-entropy forward's probabilities, records the count and
-   * later finds them intact only if no staging came in between.
-   */
-  get generation(): number {
-    return this.stagings;
-  }
-
-  /** Grows the memory to at least `bytes`; false when that is too large or the engine refuses. */
-  reserve(bytes: number): boolean {
-    this.stagings++;
-    const have = this.memory.buffer.byteLength;
-    if (bytes <= have) return true;
-    if (bytes > MAX_BYTES) return false;
-    try {
-      this.memory.grow(Math.ceil((bytes - have) / PAGE));
-    } catch {
-      return false;
-    }
-    // Growing detaches the old ArrayBuffer: views must be recreated.
-    this.f32View = new Float32Array(this.memory.buffer);
-    this.f64View = new Float64Array(this.memory.buffer);
-    return true;
-  }
-
-  /** float32 view of the memory (valid until the next `reserve` that grows). */
-  get f32(): Float32Array {
-    return this.f32View;
-  }
-
-  /** float64 view of the memory (valid until the next `reserve` that grows). */
-  get f64(): Float64Array {
-    return this.f64View;
   }
 }
 
