@@ -253,26 +253,22 @@ export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
   return geluExact(x);
 }
 
-const geluExact = primitive("gelu", (x: Tensor): Tensor => {
-  // Φ(x) is the expensive part: computed once here and kept for backward.
-  const cdf = nd.mapUnary(x.data, (v, _a, _b, M) => M.normalCdf(v), nd.floatDType(x.dtype));
-  return record(
-    "gelu",
-    [x],
-    nd.mul(x.data, cdf),
-    (g) => [
-      fused(
-        () => g.mul(normalCdf(x).add(x.mul(normalPdf(x)))),
-        () =>
-          nd.mul(
-            g.data,
-            nd.mapBinary("gelu backward", x.data, cdf, (xv, c, M) => c + xv * M.normalPdf(xv)),
-          ),
-      ),
-    ],
-    { saves: [x] },
-  );
-});
+const geluExact = primitive(
+  "gelu",
+  (x: Tensor): Tensor =>
+    record(
+      "gelu",
+      [x],
+      nd.gelu(x.data),
+      (g) => [
+        fused(
+          () => g.mul(normalCdf(x).add(x.mul(normalPdf(x)))),
+          () => nd.geluBackward(g.data, x.data),
+        ),
+      ],
+      { saves: [x] },
+    ),
+);
 
 /** SiLU `x·sigmoid(x)`. */
 export function silu(x: Tensor): Tensor {
