@@ -94,6 +94,27 @@ describe("threaded results are bitwise the single-thread ones", () => {
     expect(identical(b1, b2)).toBe(true);
   });
 
+  it("many small products (attention heads) are shared out by batch entry, bitwise", () => {
+    setMatmulBackend("wasm");
+    for (const dtype of ["float32", "float64"] as DType[]) {
+      // scores = q·kᵀ over (B, H) entries; k transposed; then a broadcast left operand; odd counts.
+      const q = gen([7, 4, 64, 32], dtype, 11);
+      const k = gen([7, 4, 64, 32], dtype, 12).transpose(-2, -1);
+      const [one, many] = oneAndMany(q, k, 2);
+      expect(getWasmGemm()?.pool?.available()).toBe(1);
+      expect(identical(one, many)).toBe(true);
+      const shared = gen([48, 40], dtype, 13);
+      const perEntry = gen([9, 40, 33], dtype, 14);
+      const [s1, s2] = oneAndMany(shared, perEntry, 3);
+      expect(identical(s1, s2)).toBe(true);
+      setMatmulBackend("js");
+      const tol = dtype === "float64" ? { atol: 1e-12, rtol: 1e-12 } : { atol: 1e-4, rtol: 1e-4 };
+      expectClose(many, matmul(q, k), tol);
+      expectClose(s2, matmul(shared, perEntry), tol);
+      setMatmulBackend("wasm");
+    }
+  });
+
   it("matches the TypeScript gemm", () => {
     setNumThreads(2);
     setMatmulBackend("auto");

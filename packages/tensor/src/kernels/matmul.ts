@@ -3,7 +3,7 @@ import { ArgumentError, DTypeError, describeValue, fmtShape, ShapeError } from "
 import { NDArray } from "../ndarray.js";
 import { broadcastShapes } from "../shape.js";
 import { stridedOffsets } from "../strided.js";
-import { align, getWasmGemm, type WasmGemm } from "../wasm/runtime.js";
+import { align, getWasmGemm, PARALLEL_MIN_WORK, type WasmGemm } from "../wasm/runtime.js";
 import { add, checkOperand } from "./elementwise.js";
 
 // Two gemm implementations sit behind `matmul`: the WebAssembly SIMD packed gemm (src/wasm/gemm.wat,
@@ -410,6 +410,9 @@ function wasmBatches(
   const [brs, bcs] = B.strides.slice(-2) as [number, number];
   const sa = planStaging(M, K, ars, acs);
   const sb = planStaging(K, N, brs, bcs);
+  if (aOffs.length > 1 && !rowBias && M * N * K * (es / 4) < PARALLEL_MIN_WORK) {
+    return wasmSmallBatches(wasm, es, M, N, K, A, B, aOffs, bOffs, out, sa, sb);
+  }
   // Layout (bytes): [workspace][A slice][B slice][C][bias]
   const work = 0;
   const aAt = align(wasm.workspaceBytes(es, M, N, K));
@@ -440,6 +443,70 @@ function wasmBatches(
     if (rowBias) wasm.addRows(es, cAt, biasAt, M, N);
     out.set(view.subarray(cEl, cEl + M * N), i * M * N);
   }
+  return true;
+}
+
+/**
+ * Many small products (attention's per-head matmuls): every entry's A and B slices are staged side by
+ * side (a slice shared by all entries, as in broadcasting, once), the products run as one batch that
+ * the worker pool can share out by entries, and all of C is copied out at once.
+ */
+function wasmSmallBatches(
+  wasm: WasmGemm,
+  es: 4 | 8,
+  M: number,
+  N: number,
+  K: number,
+  A: NDArray,
+  B: NDArray,
+  aOffs: Int32Array,
+  bOffs: Int32Array,
+  out: TypedArray,
+  sa: Staging,
+  sb: Staging,
+): boolean {
+  const [ars, acs] = A.strides.slice(-2) as [number, number];
+  const [brs, bcs] = B.strides.slice(-2) as [number, number];
+  const nb = aOffs.length;
+  const sharedA = aOffs.every((o) => o === aOffs[0]);
+  const sharedB = bOffs.every((o) => o === bOffs[0]);
+  const slotA = align(sa.size * es) / es;
+  const slotB = align(sb.size * es) / es;
+  // Layout (bytes): [workspace per thread][A slices][B slices][C: nb × M × N]
+  const aAt = align(wasm.workspaceBytes(es, M, N, K));
+  const bAt = aAt + (sharedA ? 1 : nb) * slotA * es;
+  const cAt = bAt + (sharedB ? 1 : nb) * slotB * es;
+  if (!wasm.reserve(cAt + nb * M * N * es)) return false;
+  const view = wasm.view(es);
+  let pa = 0;
+  let pb = 0;
+  for (let i = 0; i < (sharedA ? 1 : nb); i++) {
+    const p = stage(sa, A.data, aOffs[i] as number, M, K, ars, acs, view, aAt / es + i * slotA);
+    if (i === 0) pa = p;
+  }
+  for (let i = 0; i < (sharedB ? 1 : nb); i++) {
+    const p = stage(sb, B.data, bOffs[i] as number, K, N, brs, bcs, view, bAt / es + i * slotB);
+    if (i === 0) pb = p;
+  }
+  wasm.gemmBatch(
+    es,
+    nb,
+    M,
+    N,
+    K,
+    pa * es,
+    sharedA ? 0 : slotA * es,
+    sa.span ? ars : K,
+    sa.span ? acs : 1,
+    pb * es,
+    sharedB ? 0 : slotB * es,
+    sb.span ? brs : N,
+    sb.span ? bcs : 1,
+    cAt,
+    M * N * es,
+    0,
+  );
+  out.set(view.subarray(cAt / es, cAt / es + nb * M * N));
   return true;
 }
 

@@ -13,8 +13,11 @@ const GEN = 0; // bumped once per dispatch; workers wait on it
 const DONE = 1; // jobs finished in the current dispatch
 const ERR = 2; // set when a worker's job threw
 const HEADER = 8;
-const SLOT = 16; // per worker: [0] element size (0 = no job), [1..14] the other gemm args, [15] ready flag
-const READY = 15;
+// Per worker: [0] element size (0 = no job), [1..14] the other gemm args, [15] how many products the
+// job runs, [16..18] the byte steps of A, B and C between them, [19] ready flag.
+const SLOT = 20;
+const ARGS = 19;
+const READY = 19;
 
 /** How long the first large product waits for freshly spawned workers to come up. */
 const STARTUP_TIMEOUT_MS = 5000;
@@ -35,9 +38,12 @@ for (;;) {
   const es = Atomics.load(ctl, base);
   if (es === 0) continue; // no job for this worker in this round
   try {
-    gemm(es, ctl[base + 1], ctl[base + 2], ctl[base + 3], ctl[base + 4], ctl[base + 5], ctl[base + 6],
-      ctl[base + 7], ctl[base + 8], ctl[base + 9], ctl[base + 10], ctl[base + 11], ctl[base + 12],
-      ctl[base + 13], ctl[base + 14]);
+    const count = ctl[base + 15], aStep = ctl[base + 16], bStep = ctl[base + 17], cStep = ctl[base + 18];
+    for (let b = 0; b < count; b++) {
+      gemm(es, ctl[base + 1], ctl[base + 2], ctl[base + 3], ctl[base + 4] + b * aStep, ctl[base + 5],
+        ctl[base + 6], ctl[base + 7] + b * bStep, ctl[base + 8], ctl[base + 9], ctl[base + 10] + b * cStep,
+        ctl[base + 11], ctl[base + 12], ctl[base + 13], ctl[base + 14]);
+    }
   } catch {
     Atomics.store(ctl, ${ERR}, 1);
   }
@@ -97,7 +103,7 @@ export class WorkerGemmPool implements GemmPool {
     for (const job of jobs) {
       while (!Atomics.load(this.ctl, HEADER + slot * SLOT + READY)) slot++;
       const base = HEADER + slot * SLOT;
-      for (let i = 1; i < 15; i++) this.ctl[base + i] = job[i] as number;
+      for (let i = 1; i < ARGS; i++) this.ctl[base + i] = (job[i] ?? (i === 15 ? 1 : 0)) as number;
       // The element size is written last, atomically: it publishes the arguments above.
       Atomics.store(this.ctl, base, job[0] as number);
       slot++;

@@ -111,6 +111,10 @@ export class WasmHeap {
 }
 
 /** The arguments of one `gemm` export call, in order (15 int32s: see {@link GemmExports.gemm}). */
+/**
+ * One worker's share: the 15 gemm arguments (element size first), optionally followed by a count of
+ * products and the byte steps of A, B and C between them (a run of equally laid-out batch entries).
+ */
 export type GemmJob = readonly number[];
 
 /**
@@ -244,6 +248,94 @@ export class WasmGemm {
     try {
       const m = Math.min(chunk, M);
       this.exports.gemm(es, m, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, ...this.pointers(es, m, K, work));
+    } finally {
+      pool.join();
+    }
+  }
+
+  /**
+   * `count` products laid out `aStep`/`bStep`/`cStep` bytes apart (batch entries), each small: with a
+   * pool and enough total work, whole entries are shared out across the threads (the rows of one
+   * small product are too few to split); each entry is computed exactly as alone.
+   */
+  gemmBatch(
+    es: 4 | 8,
+    count: number,
+    M: number,
+    N: number,
+    K: number,
+    pA: number,
+    aStep: number,
+    ars: number,
+    acs: number,
+    pB: number,
+    bStep: number,
+    brs: number,
+    bcs: number,
+    pC: number,
+    cStep: number,
+    work: number,
+  ): void {
+    const pool = this.pool;
+    const helpers =
+      pool && this.threads > 1 && count > 1 && count * M * N * K * (es / 4) >= PARALLEL_MIN_WORK
+        ? Math.min(pool.available(), this.threads - 1, count - 1)
+        : 0;
+    const run = (from: number, to: number, ws: number): void => {
+      const [packA, packB, tile] = this.pointers(es, M, K, ws);
+      for (let b = from; b < to; b++) {
+        this.exports.gemm(
+          es,
+          M,
+          N,
+          K,
+          pA + b * aStep,
+          ars,
+          acs,
+          pB + b * bStep,
+          brs,
+          bcs,
+          pC + b * cStep,
+          N,
+          packA,
+          packB,
+          tile,
+        );
+      }
+    };
+    if (!pool || helpers === 0) {
+      run(0, count, work);
+      return;
+    }
+    const chunk = Math.ceil(count / (helpers + 1));
+    const size = this.threadWorkspace(es, M, N, K);
+    const jobs: GemmJob[] = [];
+    for (let t = 1, b0 = chunk; t <= helpers && b0 < count; t++, b0 += chunk) {
+      const n = Math.min(chunk, count - b0);
+      const ws = work + t * size;
+      jobs.push([
+        es,
+        M,
+        N,
+        K,
+        pA + b0 * aStep,
+        ars,
+        acs,
+        pB + b0 * bStep,
+        brs,
+        bcs,
+        pC + b0 * cStep,
+        N,
+        ...this.pointers(es, M, K, ws),
+        n,
+        aStep,
+        bStep,
+        cStep,
+      ]);
+    }
+    pool.dispatch(jobs);
+    try {
+      run(0, Math.min(chunk, count), work);
     } finally {
       pool.join();
     }
