@@ -42,6 +42,7 @@ export {
   addmm,
   gemm,
   getMatmulBackend,
+  linearWeightGrads,
   type MatmulBackend,
   matmul,
   setMatmulBackend,

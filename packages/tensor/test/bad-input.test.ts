@@ -928,6 +928,15 @@ bad("causalSoftmax", "a missing input", () => T.causalSoftmax(undefined as never
   "causalSoftmax:",
   "input must be an NDArray",
 ]);
+bad("linearWeightGrads", "row counts that differ", () => T.linearWeightGrads(f32([3, 2]), f32([4, 5])), ShapeError, [
+  "linearWeightGrads:",
+  "same N",
+  "[3,2] and [4,5]",
+]);
+bad("linearWeightGrads", "a missing input", () => T.linearWeightGrads(f32([3, 2]), null as never), ArgumentError, [
+  "linearWeightGrads:",
+  "input must be an NDArray",
+]);
 bad("matmul", "bool operands", () => T.matmul(T.full([2, 2], true), f32([2, 2])), DTypeError, ["matmul:", "bool"]);
 bad(
   "addmm",

@@ -8,6 +8,7 @@ import {
   DTypeError,
   eye,
   gemm,
+  linearWeightGrads,
   matmul,
   type NDArray,
   ones,
@@ -15,6 +16,7 @@ import {
   randn,
   ShapeError,
   setMatmulBackend,
+  sum,
   zeros,
 } from "../src/index.js";
 import { expectClose, gen, type Ref, refMatmul, refOf } from "./helpers.js";
@@ -333,5 +335,45 @@ describe("addmm (bias + a·b, the linear layer's forward)", () => {
   it("rejects a bias that is not one row of the product, naming the shapes", () => {
     expect(() => addmm(ones([3]), ones([2, 4]), ones([4, 2]))).toThrow(/addmm: bias must have shape \[2\].*\[3\]/);
     expect(() => addmm(ones([2]), ones([2, 2, 4]), ones([4, 2]))).toThrow(/addmm: expected 2-d matrices/);
+  });
+});
+
+describe("linearWeightGrads (gᵀ·x and the column sums of g, g staged once)", () => {
+  for (const backend of ["wasm", "js"] as const) {
+    for (const dtype of ["float32", "float64"] as const) {
+      for (const [n, out, inF] of [
+        [37, 23, 19],
+        [64, 1, 5],
+        [5, 7, 1],
+        [1024, 130, 129],
+      ] as const) {
+        it(`gw is matmul(gᵀ, x) and gb is sum(g, 0), bit for bit (${backend}, ${dtype}, N=${n}, out=${out}, in=${inF})`, () => {
+          setMatmulBackend(backend);
+          try {
+            const g = randn([n, out], { dtype });
+            const x = randn([n, inF], { dtype });
+            const { gw, gb } = linearWeightGrads(g, x);
+            expect(gw.shape).toEqual([out, inF]);
+            expect(Array.from(gw.toTypedArray())).toEqual(Array.from(matmul(g.transpose(0, 1), x).toTypedArray()));
+            expect(Array.from(gb.toTypedArray())).toEqual(Array.from(sum(g, 0).toTypedArray()));
+          } finally {
+            setMatmulBackend("auto");
+          }
+        });
+      }
+    }
+  }
+  it("falls back for a transposed gradient and mixed dtypes, with the same results", () => {
+    const g = randn([9, 6]).transpose(0, 1);
+    const x = randn([6, 4], { dtype: "float64" });
+    const { gw, gb } = linearWeightGrads(g, x);
+    expect(gw.dtype).toBe("float64");
+    expect(Array.from(gw.toTypedArray())).toEqual(Array.from(matmul(g.transpose(0, 1), x).toTypedArray()));
+    expect(Array.from(gb.toTypedArray())).toEqual(Array.from(sum(g, 0).toTypedArray()));
+  });
+  it("rejects gradients and inputs with different row counts, naming the shapes", () => {
+    expect(() => linearWeightGrads(ones([3, 2]), ones([4, 5]))).toThrow(
+      /linearWeightGrads: expected g \(N, out\) and x \(N, in\) with the same N, got \[3,2\] and \[4,5\]/,
+    );
   });
 });

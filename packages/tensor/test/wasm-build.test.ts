@@ -33,12 +33,13 @@ describe("embedded wasm kernels", () => {
     expect(() => new WebAssembly.Instance(new WebAssembly.Module(gemmWasmBytes()), { env: { memory } })).toThrow();
   });
 
-  it("are a valid module that exports the gemm and bias entry points and block sizes", () => {
+  it("are a valid module that exports the gemm, bias and column-sum entry points and block sizes", () => {
     const bytes = gemmWasmBytes();
     expect(WebAssembly.validate(bytes)).toBe(true);
     const exports = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => `${e.kind}:${e.name}`);
     expect(exports.sort()).toEqual([
       "function:add_rows",
+      "function:col_sums",
       "function:gemm",
       "global:KC",
       "global:MC",

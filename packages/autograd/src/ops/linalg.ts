@@ -1,7 +1,8 @@
 import * as nd from "@typegrad/tensor";
 import { ArgumentError, DTypeError, ShapeError } from "@typegrad/tensor";
+import { isGradEnabled } from "../grad-mode.js";
 import { record } from "../node.js";
-import type { Tensor } from "../tensor.js";
+import { Tensor } from "../tensor.js";
 import { checkTensor, primitive, reduceTo } from "./common.js";
 
 /**
@@ -71,6 +72,11 @@ export const linear = primitive("linear", (x: Tensor, weight: Tensor, bias: Tens
     out,
     (g) => {
       const gx = x.requiresGrad ? g.matmul(weight) : null;
+      if (bias?.requiresGrad && weight.requiresGrad && !isGradEnabled()) {
+        // First-order pass: gᵀ·x and Σ_rows g from one staging of g.
+        const { gw, gb } = nd.linearWeightGrads(g.data, x.data);
+        return [gx, new Tensor(gw), new Tensor(gb)];
+      }
       const gw = weight.requiresGrad ? g.transpose(0, 1).matmul(x) : null;
       const gb = bias?.requiresGrad ? g.sum(0) : null;
       return bias ? [gx, gw, gb] : [gx, gw];

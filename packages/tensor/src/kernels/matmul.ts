@@ -5,6 +5,7 @@ import { broadcastShapes } from "../shape.js";
 import { stridedOffsets } from "../strided.js";
 import { align, getWasmGemm, PARALLEL_MIN_WORK, type WasmGemm } from "../wasm/runtime.js";
 import { add, checkOperand } from "./elementwise.js";
+import { sum } from "./reduce.js";
 
 // Two gemm implementations sit behind `matmul`: the WebAssembly SIMD packed gemm (src/wasm/gemm.wat,
 // ~30× faster on large products) and the pure-TypeScript `gemm` below, the portable fallback for
@@ -405,6 +406,7 @@ function wasmBatches(
   bOffs: Int32Array,
   out: TypedArray,
   rowBias: TypedArray | null,
+  colSums: Float64Array | null = null,
 ): boolean {
   const [ars, acs] = A.strides.slice(-2) as [number, number];
   const [brs, bcs] = B.strides.slice(-2) as [number, number];
@@ -419,7 +421,8 @@ function wasmBatches(
   const bAt = aAt + align(sa.size * es);
   const cAt = bAt + align(sb.size * es);
   const biasAt = cAt + align(M * N * es);
-  if (!wasm.reserve(biasAt + (rowBias ? N * es : 0))) return false;
+  const sumsAt = biasAt + align(rowBias ? N * es : 0);
+  if (!wasm.reserve(sumsAt + (colSums ? M * 8 : 0))) return false;
   const view = wasm.view(es);
   if (rowBias) view.set(rowBias, biasAt / es);
   const aR = sa.span ? ars : K;
@@ -443,7 +446,51 @@ function wasmBatches(
     if (rowBias) wasm.addRows(es, cAt, biasAt, M, N);
     out.set(view.subarray(cEl, cEl + M * N), i * M * N);
   }
+  if (colSums) {
+    // A is gᵀ of a contiguous g (see linearWeightGrads): its staged span is g itself, K rows of M.
+    wasm.colSums(es, pa * es, K, M, sumsAt);
+    colSums.set(wasm.view(8).subarray(sumsAt / 8, sumsAt / 8 + M));
+  }
   return true;
+}
+
+/**
+ * A linear layer's weight and bias gradients from its output gradient `g` (N, out) and input `x`
+ * (N, in): `gw = gᵀ·x` (out, in) and `gb` = the column sums of g (out). On the WebAssembly path g is
+ * staged once for both; the sums are accumulated in float64 row by row, as {@link sum} does, so `gb`
+ * is bit for bit `sum(g, 0)` and `gw` is `matmul(gᵀ, x)`.
+ *
+ * @example
+ * ```ts
+ * const { gw, gb } = linearWeightGrads(ones([4, 2]), ones([4, 3])); // gw: 2×3 of 4s, gb: [4, 4]
+ * ```
+ */
+export function linearWeightGrads(g: NDArray, x: NDArray): { gw: NDArray; gb: NDArray } {
+  checkOperand("linearWeightGrads", "gradient", g, false);
+  checkOperand("linearWeightGrads", "input", x, false);
+  if (g.ndim !== 2 || x.ndim !== 2 || g.shape[0] !== x.shape[0]) {
+    throw new ShapeError(
+      `linearWeightGrads: expected g (N, out) and x (N, in) with the same N, got ${fmtShape(g.shape)} and ${fmtShape(x.shape)}`,
+    );
+  }
+  const gT = g.transpose(0, 1);
+  const [M, K] = gT.shape as [number, number];
+  const N = x.shape[1] as number;
+  const es = g.dtype === "float32" ? 4 : g.dtype === "float64" ? 8 : 0;
+  const wasm = es > 0 && g.dtype === x.dtype && g.isContiguous() && M * N * K > 0 ? pickWasm(M, N, K) : null;
+  if (wasm) {
+    const out = allocate(g.dtype, M * N);
+    const sums = new Float64Array(M);
+    const offs = new Int32Array(1);
+    const xOffs = Int32Array.of(x.offset);
+    offs[0] = gT.offset;
+    if (wasmBatches(wasm, es as 4 | 8, M, N, K, gT, x, offs, xOffs, out, null, sums)) {
+      const gb = allocate(g.dtype, M);
+      gb.set(sums);
+      return { gw: new NDArray(out, [M, N]), gb: new NDArray(gb, [M]) };
+    }
+  }
+  return { gw: matmul(gT, x), gb: sum(g, 0) };
 }
 
 /**

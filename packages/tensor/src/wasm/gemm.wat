@@ -414,4 +414,59 @@
         (local.set $c (i32.add (local.get $c) (local.get $bytes)))
         (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
         (br $row))))
+
+  ;; out[j] = sum over r of X[r, j] for `rows` rows of n (row stride n), accumulated in float64 row by
+  ;; row (the order of a plain loop, so the sums are bit for bit the TypeScript column sums); X is
+  ;; float32 (es = 4) or float64 (es = 8), out is n float64 (8-byte aligned). Used for a linear layer's
+  ;; bias gradient, on the output gradient already staged for the weight gradient's product. The walk
+  ;; is row-major with the running sums in `out` (loads and stores, not a dependency chain per column).
+  (func (export "col_sums") (param $es i32) (param $x i32) (param $rows i32) (param $n i32) (param $out i32)
+    (local $j i32) (local $p i32) (local $q i32) (local $pairs i32) (local $v v128)
+    (local.set $pairs (i32.and (local.get $n) (i32.const -2)))
+    (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $n) (i32.const 3)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.eqz (local.get $rows)))
+        (local.set $q (local.get $out))
+        (local.set $j (i32.const 0))
+        (if (i32.eq (local.get $es) (i32.const 4))
+          (then
+            ;; four float32 columns per step, as two float64 pairs
+            (block $q4
+              (loop $l4
+                (br_if $q4 (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n)))
+                (local.set $v (v128.load (local.get $x)))
+                (v128.store (local.get $q)
+                  (f64x2.add (v128.load (local.get $q)) (f64x2.promote_low_f32x4 (local.get $v))))
+                (v128.store offset=16 (local.get $q)
+                  (f64x2.add (v128.load offset=16 (local.get $q))
+                    (f64x2.promote_low_f32x4
+                      (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))))
+                (local.set $x (i32.add (local.get $x) (i32.const 16)))
+                (local.set $q (i32.add (local.get $q) (i32.const 32)))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (br $l4)))
+            (block $t4
+              (loop $s4
+                (br_if $t4 (i32.ge_u (local.get $j) (local.get $n)))
+                (f64.store (local.get $q) (f64.add (f64.load (local.get $q)) (f64.promote_f32 (f32.load (local.get $x)))))
+                (local.set $x (i32.add (local.get $x) (i32.const 4)))
+                (local.set $q (i32.add (local.get $q) (i32.const 8)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $s4))))
+          (else
+            (block $q2
+              (loop $l2
+                (br_if $q2 (i32.ge_u (local.get $j) (local.get $pairs)))
+                (v128.store (local.get $q) (f64x2.add (v128.load (local.get $q)) (v128.load (local.get $x))))
+                (local.set $x (i32.add (local.get $x) (i32.const 16)))
+                (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                (local.set $j (i32.add (local.get $j) (i32.const 2)))
+                (br $l2)))
+            (if (i32.lt_u (local.get $j) (local.get $n))
+              (then
+                (f64.store (local.get $q) (f64.add (f64.load (local.get $q)) (f64.load (local.get $x))))
+                (local.set $x (i32.add (local.get $x) (i32.const 8)))))))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $row))))
 )

@@ -47,6 +47,8 @@ interface GemmExports {
   ): void;
   /** C[r, j] += bias[j] over `rows` rows of n (byte offsets; es = 4 or 8). */
   add_rows(es: number, c: number, bias: number, rows: number, n: number): void;
+  /** out[j] = Σ_r X[r, j] in float64 over `rows` rows of n (byte offsets; out is n float64). */
+  col_sums(es: number, x: number, rows: number, n: number, out: number): void;
   MR: { value: number };
   KC: { value: number };
   MC: { value: number };
@@ -339,6 +341,11 @@ export class WasmGemm {
     } finally {
       pool.join();
     }
+  }
+
+  /** Column sums in float64 of `rows` rows of n elements at byte offset `pX`, into n float64 at `pOut`. */
+  colSums(es: 4 | 8, pX: number, rows: number, n: number, pOut: number): void {
+    this.exports.col_sums(es, pX, rows, n, pOut);
   }
 
   /** C[r, j] += bias[j] over `rows` rows of n elements at byte offsets `pC` and `pBias`. */
