@@ -3,14 +3,16 @@
  *
  *   npx tsx packages/tensor/bench/kernels.bench.ts      (or: pnpm bench)
  *
- * Reports matmul in GFLOP/s (2·M·N·K flops per product), elementwise ops (float32 exp, tanh and GELU
- * on the WebAssembly SIMD kernels under the default backend), sum and softmax in millions of elements
- * per second. Total runtime stays well under a minute.
+ * Reports matmul in GFLOP/s (2·M·N·K flops per product), elementwise ops (float32 exp, tanh and GELU,
+ * and the binary arithmetic, on the WebAssembly SIMD kernels under the default backend), sum and
+ * softmax in millions of elements per second. Total runtime stays well under a minute.
  */
 import Benchmark from "benchmark";
 import {
   adamUpdate,
   add,
+  addInPlace,
+  array,
   type DType,
   exp,
   gelu,
@@ -18,12 +20,14 @@ import {
   layerNorm,
   layerNormBackward,
   matmul,
+  mul,
   type NDArray,
   Rng,
   randn,
   softmax,
   sum,
   tanh,
+  tanhBackward,
 } from "../src/index.js";
 
 interface Case {
@@ -72,6 +76,10 @@ const adamV = new Float32Array(ADAM_N);
 const ADAM_OPTS = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled: true };
 let adamStep = 0;
 
+const acc1m = data([M]);
+const tanh1m = tanh(x1m);
+const gradOfSum = array([1], { dtype: "float32" }).expand([M]);
+
 const cases: Case[] = [
   matmulCase(256, "float32", 5, 2),
   matmulCase(256, "float64", 5, 2),
@@ -89,6 +97,38 @@ const cases: Case[] = [
     work: M,
     unit: "M elem/s",
     fn: () => add(mat, row),
+    minSamples: 5,
+    maxTime: 1.5,
+  },
+  {
+    name: "mul 1M float32 (contiguous)",
+    work: M,
+    unit: "M elem/s",
+    fn: () => mul(x1m, y1m),
+    minSamples: 5,
+    maxTime: 1.5,
+  },
+  {
+    name: "mul 1M float32 by a scalar",
+    work: M,
+    unit: "M elem/s",
+    fn: () => mul(x1m, 2.5),
+    minSamples: 5,
+    maxTime: 1.5,
+  },
+  {
+    name: "addInPlace 1M float32",
+    work: M,
+    unit: "M elem/s",
+    fn: () => addInPlace(acc1m, y1m),
+    minSamples: 5,
+    maxTime: 1.5,
+  },
+  {
+    name: "tanhBackward 1M float32 (expanded grad)",
+    work: M,
+    unit: "M elem/s",
+    fn: () => tanhBackward(gradOfSum, tanh1m),
     minSamples: 5,
     maxTime: 1.5,
   },

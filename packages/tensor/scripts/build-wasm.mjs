@@ -87,6 +87,12 @@ export async function assembleUnaryKernels() {
   return { unary: assemble("unary.wat", readWat("unary.wat")) };
 }
 
+/** Assembles the binary float32 arithmetic kernels (add, sub, mul, div, tanh backward: src/wasm/binary.wat) into `{ binary: bytes }`. */
+export async function assembleBinaryKernels() {
+  const assemble = await assembler();
+  return { binary: assemble("binary.wat", readWat("binary.wat")) };
+}
+
 /** Every kernel module the generated file embeds, in its order. */
 export async function assembleAll() {
   return {
@@ -94,6 +100,7 @@ export async function assembleAll() {
     ...(await assembleRowKernels()),
     ...(await assembleNormOptimKernels()),
     ...(await assembleUnaryKernels()),
+    ...(await assembleBinaryKernels()),
   };
 }
 

@@ -89,6 +89,7 @@ export {
   shapesEqual,
 } from "./shape.js";
 export { isContiguousLayout, stridedOffsets } from "./strided.js";
+export { BINARY_WASM_MIN } from "./wasm/binary.js";
 export { LAYER_NORM_WASM_MIN } from "./wasm/norm.js";
 export {
   ADAM_WASM_MIN,

@@ -598,6 +598,29 @@ bad("geluBackward", "shapes that do not broadcast", () => T.geluBackward(f32([2,
   "geluBackward:",
   "shapes [2,3] and [4] cannot be broadcast",
 ]);
+for (const [what, v, shown] of NOT_ARRAYS_OR_NUMBERS) {
+  bad("tanhBackward", `grad is ${what}`, () => T.tanhBackward(v as never, f32([2])), ArgumentError, [
+    "tanhBackward:",
+    "grad must be an NDArray",
+    shown,
+  ]);
+  bad("tanhBackward", `output is ${what}`, () => T.tanhBackward(f32([2]), v as never), ArgumentError, [
+    "tanhBackward:",
+    "output must be an NDArray",
+    shown,
+  ]);
+}
+bad("tanhBackward", "shapes that do not broadcast", () => T.tanhBackward(f32([2, 3]), f32([4])), ShapeError, [
+  "tanhBackward:",
+  "shapes [2,3] and [4] cannot be broadcast",
+]);
+bad(
+  "tanhBackward",
+  "float32 shapes that do not broadcast (wasm path)",
+  () => T.tanhBackward(f32([64, 3]), f32([64])),
+  ShapeError,
+  ["tanhBackward:", "shapes [64,3] and [64] cannot be broadcast"],
+);
 bad("where", "float condition", () => T.where(f32([2]), 1, 2), DTypeError, [
   "where:",
   "cond must be bool",

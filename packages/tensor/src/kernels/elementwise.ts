@@ -3,6 +3,7 @@ import { ArgumentError, DTypeError, describeValue, fmtShape, ShapeError } from "
 import { NDArray } from "../ndarray.js";
 import { broadcastAll, broadcastShapes, shapeSize, shapesEqual } from "../shape.js";
 import { stridedOffsets } from "../strided.js";
+import { type BinaryOp, binaryWasm, type Pattern, pickBinaryKernels } from "../wasm/binary.js";
 import { geluBackwardWasm, type UnaryOp, unaryWasm } from "../wasm/unary.js";
 import { type BinaryFn, binaryLoop, HELPERS, type Rows, type UnaryFn, unaryLoop } from "./loops.js";
 
@@ -159,6 +160,16 @@ export function addInPlace(dst: NDArray, src: NDArray): void {
     throw new ArgumentError(`addInPlace: destination of shape ${fmtShape(dst.shape)} must be contiguous`);
   const n = dst.size;
   if (n === 0) return;
+  if (dst.dtype === "float32" && src.dtype === "float32" && pickBinaryKernels(n)) {
+    const pattern = patternOf(src, dst.shape);
+    const data = dst.data as Float32Array;
+    if (
+      pattern &&
+      !overlaps(data, dst.offset, n, pattern) &&
+      binaryWasm("add", data, dst.offset, pattern, false, n, data, dst.offset)
+    )
+      return;
+  }
   const loop = binaryLoop(ADD, dst.dtype === "bool");
   const out = dst.data.subarray(dst.offset, dst.offset + n);
   const { inner, rows } = layout(dst.shape, [dst, src]);
@@ -166,6 +177,80 @@ export function addInPlace(dst: NDArray, src: NDArray): void {
 }
 
 const ADD: BinaryFn = (x, y) => x + y;
+
+/**
+ * True when the pattern operand's storage overlaps the destination `data[offset, offset + n)` other
+ * than as the very same elements in the same order (`x += x`): the chunked wasm kernel reads a whole
+ * chunk before writing it, the loop one element at a time, so only then do they agree.
+ */
+function overlaps(data: Float32Array, offset: number, n: number, p: Pattern): boolean {
+  if (p.data.buffer !== data.buffer) return false;
+  const d0 = data.byteOffset + offset * 4;
+  const s0 = p.data.byteOffset + p.offset * 4;
+  if (s0 === d0 && p.m === n) return false;
+  return s0 < d0 + n * 4 && d0 < s0 + p.m * 4;
+}
+
+/**
+ * How `x`, broadcast to `shape`, is read along the flat output index i: `x.data[x.offset + floor(i /
+ * inner) % m]` (see Pattern in wasm/binary.ts), or null when its layout is not of that form. It is
+ * when the dims x really has (neither missing, of size 1, nor expanded with stride 0) form one
+ * row-major contiguous block: all of them (a full operand, m = n), the trailing dims (a row
+ * broadcast, inner = 1), the leading ones (one value per row), a middle run (a per-channel value), or
+ * none (a scalar, m = 1).
+ */
+function patternOf(x: NDArray, shape: readonly number[]): Pattern | null {
+  const lead = shape.length - x.ndim;
+  let inner = 1;
+  let m = 1;
+  let d = shape.length - 1;
+  for (; d >= 0 && (shape[d] === 1 || isBroadcast(x, d - lead)); d--) inner *= shape[d] as number;
+  for (; d >= 0 && (shape[d] === 1 || (!isBroadcast(x, d - lead) && x.strides[d - lead] === m)); d--) {
+    m *= shape[d] as number;
+  }
+  for (; d >= 0; d--) if (shape[d] !== 1 && !isBroadcast(x, d - lead)) return null;
+  return { data: x.data as Float32Array, offset: x.offset, m, inner };
+}
+
+/** Whether dim `d` of `x` (negative: a missing leading dim) is broadcast: absent, of size 1 or stride 0. */
+function isBroadcast(x: NDArray, d: number): boolean {
+  return d < 0 || x.shape[d] === 1 || x.strides[d] === 0;
+}
+
+/**
+ * `kernel(A, B)` on the WebAssembly SIMD path for float32 `A` and `B` (see wasm/binary.ts) when one
+ * of them covers the broadcast shape contiguously and the other follows a broadcast pattern; null
+ * when the TypeScript loops should run (layout, size, backend, memory).
+ */
+function simdPair(op: string, kernel: BinaryOp, A: NDArray, B: NDArray): NDArray | null {
+  // The full operand, if any, is the larger one: small or "js" calls return before any shape work.
+  const n = Math.max(A.size, B.size);
+  if (!pickBinaryKernels(n)) return null;
+  const shape = shapesEqual(A.shape, B.shape) ? A.shape.slice() : broadcastShapes(op, A.shape, B.shape);
+  if (shapeSize(shape) !== n) return null;
+  const pa = patternOf(A, shape);
+  const pb = patternOf(B, shape);
+  if (!pa || !pb) return null;
+  const aFull = pa.m === n;
+  if (!aFull && pb.m !== n) return null;
+  const full = aFull ? pa : pb;
+  const out = new Float32Array(n);
+  return binaryWasm(kernel, full.data, full.offset, aFull ? pb : pa, !aFull, n, out, 0)
+    ? new NDArray(out, shape)
+    : null;
+}
+
+/**
+ * `kernel(a, b)` on the WebAssembly SIMD path when both are float32 arrays, or one is and the other a
+ * JS number (which then stands for its float32 value, as in the loops); else null.
+ */
+function simdBinary(op: string, kernel: BinaryOp, a: ArrayLike, b: ArrayLike): NDArray | null {
+  const A = a instanceof NDArray ? a : null;
+  const B = b instanceof NDArray ? b : null;
+  if (A ? A.dtype !== "float32" : typeof a !== "number" || !B) return null;
+  if (B ? B.dtype !== "float32" : typeof b !== "number") return null;
+  return simdPair(op, kernel, A ?? asArray(a, "float32"), B ?? asArray(b, "float32"));
+}
 
 /** Throws unless `src` broadcasts to exactly `shape` (in-place ops cannot grow their destination). */
 function checkBroadcastsTo(op: string, src: NDArray, shape: readonly number[]): void {
@@ -229,15 +314,25 @@ const compare =
   (a: ArrayLike, b: ArrayLike): NDArray =>
     mapBinary(op, a, b, fn, "bool");
 
+/**
+ * A `binary` op whose float32 operands may take the SIMD `kernel` (see setUnaryKernelBackend): same
+ * shape, a scalar on either side, or a row, column or per-channel broadcast of a contiguous operand.
+ * The kernels round exactly as the loops do, so the result is bitwise the same either way.
+ */
+const simdArith = (op: string, kernel: BinaryOp, fn: BinaryFn, float = false) => {
+  const loops = binary(op, fn, float);
+  return (a: ArrayLike, b: ArrayLike): NDArray => simdBinary(op, kernel, a, b) ?? loops(a, b);
+};
+
 // ---- binary arithmetic (broadcasting, torch dtype promotion) ----
 /** `a + b` with broadcasting. @example `add(array([1, 2]), 1).toArray(); // [2, 3]` */
-export const add = binary("add", ADD);
+export const add = simdArith("add", "add", ADD);
 /** `a - b` with broadcasting. */
-export const sub = binary("sub", (x, y) => x - y);
+export const sub = simdArith("sub", "sub", (x, y) => x - y);
 /** `a * b` with broadcasting. */
-export const mul = binary("mul", (x, y) => x * y);
+export const mul = simdArith("mul", "mul", (x, y) => x * y);
 /** True division `a / b` (integers give float32, like torch). */
-export const div = binary("div", (x, y) => x / y, true);
+export const div = simdArith("div", "div", (x, y) => x / y, true);
 /** `a ** b`. */
 export const pow = binary("pow", (x, y) => x ** y);
 /** Elementwise maximum (NaN propagates). */
@@ -428,6 +523,29 @@ export function geluBackward(grad: NDArray, x: NDArray): NDArray {
     if (out) return new NDArray(out, x.shape);
   }
   return mapBinary("geluBackward", grad, x, GELU_BACKWARD, floatDType(resultType(grad, x, "geluBackward")));
+}
+const TANH_BACKWARD: BinaryFn = (g, y) => g * (1 - y * y);
+/**
+ * The gradient of tanh from its output: `grad·(1 − y²)` with `y = tanh(x)`, in one pass (broadcasting
+ * like `mul`; the result is floating point), computed as `g * (1 - y * y)` in float64 and rounded once
+ * to the result dtype. float32 operands where one is contiguous and the other contiguous too, a scalar
+ * or a row, column or per-channel broadcast (such as the expanded gradient of a sum) run on a
+ * WebAssembly SIMD kernel doing the same float64 arithmetic (see setUnaryKernelBackend): bitwise the
+ * same result.
+ *
+ * @example
+ * ```ts
+ * tanhBackward(array([1, 2]), array([0, 0.5])).toArray(); // [1, 1.5]
+ * ```
+ */
+export function tanhBackward(grad: NDArray, y: NDArray): NDArray {
+  checkOperand("tanhBackward", "grad", grad, false);
+  checkOperand("tanhBackward", "output", y, false);
+  if (grad.dtype === "float32" && y.dtype === "float32") {
+    const out = simdPair("tanhBackward", "tanh_backward", grad, y);
+    if (out) return out;
+  }
+  return mapBinary("tanhBackward", grad, y, TANH_BACKWARD, floatDType(resultType(grad, y, "tanhBackward")));
 }
 /** SiLU / swish `x·sigmoid(x)`. */
 export const silu = floatUnary("silu", (v, _p0, _p1, M) => v * M.sigmoid(v));

@@ -4,7 +4,8 @@
  * first use, in a memory of their own (single-threaded). Inputs are processed in chunks of
  * {@link UNARY_CHUNK} floats (copy in, compute in place, copy out), so the data stays in cache and the
  * memory stays small. The TypeScript loops in kernels/elementwise.ts stay the portable fallback and the
- * float64 path; {@link setUnaryKernelBackend} forces either one.
+ * float64 path; {@link setUnaryKernelBackend} forces either one, here and for the binary arithmetic
+ * kernels (binary.ts), which share this instance's memory.
  */
 import { ArgumentError } from "../errors.js";
 import { UNARY_WASM_BASE64 } from "./kernels.generated.js";
@@ -84,13 +85,17 @@ let backend: UnaryKernelBackend = "auto";
 export const UNARY_WASM_MIN = 64;
 
 /**
- * Chooses the implementation of float32 `exp`, `tanh`, `sigmoid`, exact `gelu` and `geluBackward` on
- * contiguous input: `"wasm"` (the WebAssembly SIMD kernels for every such input), `"js"` (the portable
- * TypeScript loops) or `"auto"` (the default: wasm when the engine supports SIMD and the input has at
- * least {@link UNARY_WASM_MIN} elements). float64 and non-contiguous input always run in TypeScript.
- * Both agree to float32 rounding: exp, tanh and sigmoid within 2 ulp of the float64 value rounded to
- * float32, gelu within 7 ulp (4.6e-7 relative), the GELU backward within 4 ulp of |Φ(x)| + |x·φ(x)|.
- * Throws when `"wasm"` is asked for on an engine without WebAssembly SIMD.
+ * Chooses the implementation of the float32 elementwise kernels: `exp`, `tanh`, `sigmoid`, exact `gelu`
+ * and `geluBackward` on contiguous input, and the binary arithmetic `add`, `sub`, `mul`, `div`,
+ * `addInPlace` and `tanhBackward` (src/wasm/binary.ts) when one operand is contiguous and the other
+ * contiguous, a scalar or a row, column or per-channel broadcast: `"wasm"` (the WebAssembly SIMD kernels
+ * for every such input), `"js"` (the portable TypeScript loops) or `"auto"` (the default: wasm when the
+ * engine supports SIMD and the input has at least {@link UNARY_WASM_MIN} elements, BINARY_WASM_MIN for
+ * the binary ops). float64, other dtypes and other layouts always run in TypeScript. The
+ * binary ops are bitwise the same on both; the others agree to float32 rounding: exp, tanh and sigmoid
+ * within 2 ulp of the float64 value rounded to float32, gelu within 7 ulp (4.6e-7 relative), the GELU
+ * backward within 4 ulp of |Φ(x)| + |x·φ(x)|. Throws when `"wasm"` is asked for on an engine without
+ * WebAssembly SIMD.
  *
  * @example
  * ```ts
