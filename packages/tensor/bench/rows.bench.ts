@@ -1,6 +1,7 @@
 /**
  * Row kernels, pure-TypeScript loops vs the WebAssembly SIMD row kernels (src/wasm/rows.wat), in one run
- * (benchmark.js): the fused softmax cross-entropy forward and backward, softmax and log-softmax, float32.
+ * (benchmark.js): the fused softmax cross-entropy forward and backward, softmax and log-softmax and their
+ * backward passes, float32.
  *
  *   npx tsx packages/tensor/bench/rows.bench.ts
  *
@@ -12,12 +13,14 @@ import Benchmark from "benchmark";
 import {
   type CrossEntropyTargets,
   logSoftmax,
+  logSoftmaxBackward,
   NDArray,
   Rng,
   type RowKernelBackend,
   randn,
   setRowKernelBackend,
   softmax,
+  softmaxBackward,
   softmaxCrossEntropy,
   softmaxCrossEntropyBackward,
 } from "../src/index.js";
@@ -63,6 +66,11 @@ const both = (op: string, shape: string, fn: () => unknown) => {
   });
   both("softmax", "4096×1000", () => softmax(d.logits, -1));
   both("logSoftmax", "4096×1000", () => logSoftmax(d.logits, -1));
+  const g = randn([4096, 1000], { rng, dtype: "float32" });
+  const y = softmax(d.logits, -1);
+  const ly = logSoftmax(d.logits, -1);
+  both("softmaxBackward", "4096×1000", () => softmaxBackward(g, y, -1));
+  both("logSoftmaxBackward", "4096×1000", () => logSoftmaxBackward(g, ly, -1));
 }
 {
   const d = ceData(4096, 1000, 0.1);
@@ -72,6 +80,12 @@ const both = (op: string, shape: string, fn: () => unknown) => {
   // attention-sized rows: batch 16 × 4 heads × 64 queries over 64 keys
   const x = randn([16, 4, 64, 64], { rng, dtype: "float32" });
   both("softmax", "16×4×64×64", () => softmax(x, -1));
+  // and the attention weights' gradient
+  const g = randn([16, 4, 64, 64], { rng, dtype: "float32" });
+  const y = softmax(x, -1);
+  const ly = logSoftmax(x, -1);
+  both("softmaxBackward", "16×4×64×64", () => softmaxBackward(g, y, -1));
+  both("logSoftmaxBackward", "16×4×64×64", () => logSoftmaxBackward(g, ly, -1));
 }
 {
   const x = randn([64, 65], { rng, dtype: "float32" });

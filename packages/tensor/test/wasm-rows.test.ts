@@ -181,7 +181,9 @@ describe("row kernel bytes", () => {
     ).toEqual([
       "function:ce_backward",
       "function:dot_rows",
+      "function:log_softmax_backward",
       "function:softmax",
+      "function:softmax_backward",
       "function:softmax_stats",
       "function:sub_rows",
     ]);

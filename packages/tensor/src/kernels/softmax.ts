@@ -2,7 +2,7 @@ import { allocate, floatDType, promoteTypes, type TypedArray } from "../dtype.js
 import { fmtShape, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
 import { normalizeDim, shapesEqual } from "../shape.js";
-import { softmaxRowsWasm } from "../wasm/rows.js";
+import { softmaxBackwardRowsWasm, softmaxRowsWasm } from "../wasm/rows.js";
 import { checkOperand } from "./elementwise.js";
 import { exp } from "./fastmath.js";
 
@@ -117,37 +117,52 @@ export function logSoftmax(x: NDArray, dim = -1): NDArray {
   );
 }
 
-/** Moves `dim` last and makes both arrays contiguous there, runs `rowFn` per lane, moves back. */
+/**
+ * Moves `dim` last and makes both arrays contiguous there, runs `rowFn` per lane, moves back. When both
+ * are float32, the WebAssembly SIMD row kernels (src/wasm/rows.ts) run instead if enabled and the input
+ * is large enough: the softmax backward when `wasm` is "softmax", the log-softmax one when it is
+ * "logSoftmax" (bitwise `rowFn`'s results).
+ */
 function alongDimPair(
   op: string,
   a: NDArray,
   b: NDArray,
   dim: number,
   rowFn: (a: ArrayLike<number>, b: ArrayLike<number>, start: number, n: number, out: { [i: number]: number }) => void,
+  wasm?: "softmax" | "logSoftmax",
 ): NDArray {
   checkOperand(op, "grad", a, false);
   checkOperand(op, "output", b, false);
   if (!shapesEqual(a.shape, b.shape)) {
     throw new ShapeError(`${op}: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} must match`);
   }
-  if (a.ndim === 0) return alongDimPair(op, a.reshape([1]), b.reshape([1]), 0, rowFn).reshape([]);
+  if (a.ndim === 0) return alongDimPair(op, a.reshape([1]), b.reshape([1]), 0, rowFn, wasm).reshape([]);
   const d = normalizeDim(op, dim, a.ndim);
   const last = a.ndim - 1;
   const ma = (d === last ? a : a.transpose(d, last)).contiguous();
   const mb = (d === last ? b : b.transpose(d, last)).contiguous();
   const n = ma.shape[last] as number;
-  const out = allocate(floatDType(promoteTypes(a.dtype, b.dtype)), ma.size);
   const rows = n === 0 ? 0 : ma.size / n;
   // Both are contiguous copies or views; index them relative to their own offsets.
   const A = ma.offset === 0 ? ma.data : ma.data.subarray(ma.offset, ma.offset + ma.size);
   const B = mb.offset === 0 ? mb.data : mb.data.subarray(mb.offset, mb.offset + mb.size);
-  for (let r = 0; r < rows; r++) rowFn(A, B, r * n, n, out);
+  let out: TypedArray | null =
+    wasm && A instanceof Float32Array && B instanceof Float32Array
+      ? softmaxBackwardRowsWasm(A, B, rows, n, wasm === "logSoftmax", (r, o) => rowFn(A, B, r * n, n, o))
+      : null;
+  if (!out) {
+    const buf = allocate(floatDType(promoteTypes(a.dtype, b.dtype)), ma.size);
+    for (let r = 0; r < rows; r++) rowFn(A, B, r * n, n, buf);
+    out = buf;
+  }
   const result = new NDArray(out, ma.shape);
   return d === last ? result : result.transpose(d, last).contiguous();
 }
 
 /**
  * The vector-Jacobian product of softmax along `dim`: `y·(g − Σ g·y)` for output `y` and gradient `g`.
+ * The sum is taken in float64, each result formed in float64 and rounded once; float32 inputs run on the
+ * WebAssembly SIMD row kernels when enabled (see `setRowKernelBackend`), with bitwise the same results.
  *
  * @example
  * ```ts
@@ -155,15 +170,23 @@ function alongDimPair(
  * ```
  */
 export function softmaxBackward(g: NDArray, y: NDArray, dim = -1): NDArray {
-  return alongDimPair("softmaxBackward", g, y, dim, (G, Y, start, n, out) => {
-    let s = 0;
-    for (let j = start; j < start + n; j++) s += (G[j] as number) * (Y[j] as number);
-    for (let j = start; j < start + n; j++) out[j] = (Y[j] as number) * ((G[j] as number) - s);
-  });
+  return alongDimPair(
+    "softmaxBackward",
+    g,
+    y,
+    dim,
+    (G, Y, start, n, out) => {
+      let s = 0;
+      for (let j = start; j < start + n; j++) s += (G[j] as number) * (Y[j] as number);
+      for (let j = start; j < start + n; j++) out[j] = (Y[j] as number) * ((G[j] as number) - s);
+    },
+    "softmax",
+  );
 }
 
 /**
- * The vector-Jacobian product of log-softmax along `dim`: `g − exp(y)·Σ g` for output `y`.
+ * The vector-Jacobian product of log-softmax along `dim`: `g − exp(y)·Σ g` for output `y`, in float64
+ * like {@link softmaxBackward}, and like it on the WebAssembly SIMD row kernels for float32 (bitwise).
  *
  * @example
  * ```ts
@@ -171,9 +194,16 @@ export function softmaxBackward(g: NDArray, y: NDArray, dim = -1): NDArray {
  * ```
  */
 export function logSoftmaxBackward(g: NDArray, y: NDArray, dim = -1): NDArray {
-  return alongDimPair("logSoftmaxBackward", g, y, dim, (G, Y, start, n, out) => {
-    let s = 0;
-    for (let j = start; j < start + n; j++) s += G[j] as number;
-    for (let j = start; j < start + n; j++) out[j] = (G[j] as number) - exp(Y[j] as number) * s;
-  });
+  return alongDimPair(
+    "logSoftmaxBackward",
+    g,
+    y,
+    dim,
+    (G, Y, start, n, out) => {
+      let s = 0;
+      for (let j = start; j < start + n; j++) s += G[j] as number;
+      for (let j = start; j < start + n; j++) out[j] = (G[j] as number) - exp(Y[j] as number) * s;
+    },
+    "logSoftmax",
+  );
 }

@@ -1,6 +1,7 @@
 /**
  * The WebAssembly SIMD row kernels (src/wasm/rows.wat, embedded as base64): float32 softmax,
- * log-softmax and the fused softmax cross-entropy forward and backward over contiguous rows. Loaded
+ * log-softmax, their backward passes and the fused softmax cross-entropy forward and backward over
+ * contiguous rows. Loaded
  * lazily and synchronously on first use, in a memory of their own (single-threaded). The TypeScript
  * loops in kernels/softmax.ts and kernels/cross-entropy.ts stay the portable fallback and the float64
  * path; {@link setRowKernelBackend} forces either one.
@@ -30,6 +31,14 @@ export interface RowsExports {
     smooth: number,
     weighted: number,
   ): void;
+  /** out = f32(y·(g − Σ g·y)) per row, in float64 (out may equal g). */
+  softmax_backward(g: number, y: number, out: number, rows: number, n: number): void;
+  /**
+   * out = f32(g − e^y·Σ g) per row, in float64, e^y as kernels/fastmath.ts's exp (frac: its 2^(j/64)
+   * table); flags: an int32 per row, 1 where y has an entry that exp hands to Math.exp (recompute those
+   * rows). Returns how many rows are flagged.
+   */
+  log_softmax_backward(g: number, y: number, out: number, rows: number, n: number, frac: number, flags: number): number;
 }
 
 /**
@@ -86,16 +95,19 @@ let backend: RowKernelBackend = "auto";
  * needs twice as many elements and rows of at least 8. Measured per call on the dev machine (2-core
  * Xeon, Node 20): softmax breaks even near 16 elements, is 2.7× faster at 64 (4×16) and 5× at 1,024;
  * 1000 rows of 4 are 3.6× faster, of 2 1.7× slower; the backward breaks even near 8×16 and rows of 7.
+ * The softmax and log-softmax backward follow the softmax rule: even near 64 elements (1×64), 1.3×
+ * faster at 16×8, 1.7× (log-softmax 1.6×) at 500×4, about 3× at 64×64 and beyond.
  */
 export const ROWS_WASM_MIN = 64;
 
 /**
- * Chooses the implementation of float32 `softmax`, `logSoftmax` and the fused softmax cross-entropy
- * (forward and backward): `"wasm"` (the WebAssembly SIMD row kernels for every float32 input),
- * `"js"` (the portable TypeScript loops), or `"auto"` (the default: wasm when the engine supports SIMD
- * and the input is large enough to gain from it). float64 always runs in TypeScript. Both agree to
- * float32 rounding (probabilities within 2 ulp, losses within 1e-6 relative). Throws when `"wasm"` is
- * asked for on an engine without WebAssembly SIMD.
+ * Chooses the implementation of float32 `softmax`, `logSoftmax`, their backward passes
+ * (`softmaxBackward`, `logSoftmaxBackward`) and the fused softmax cross-entropy (forward and backward):
+ * `"wasm"` (the WebAssembly SIMD row kernels for every float32 input), `"js"` (the portable TypeScript
+ * loops), or `"auto"` (the default: wasm when the engine supports SIMD and the input is large enough to
+ * gain from it). float64 always runs in TypeScript. Both agree to float32 rounding (probabilities within
+ * 2 ulp, losses within 1e-6 relative; the softmax and log-softmax backward bit for bit). Throws when
+ * `"wasm"` is asked for on an engine without WebAssembly SIMD.
  *
  * @example
  * ```ts
@@ -175,4 +187,61 @@ export function softmaxRowsWasm(
     wasm.exports.sub_rows(x, x, rows, n, lseAt);
   }
   return wasm.f32.slice(x / 4, x / 4 + size);
+}
+
+/** 2^(j/64), j = 0..63, computed as kernels/fastmath.ts computes its table (so the same doubles). */
+const EXP_FRAC = Float64Array.from({ length: 64 }, (_, j) => 2 ** (j / 64));
+
+/**
+ * Elements per staged chunk of the backward kernels: g, y and the result stay in L2 between the copies
+ * and the kernel's two passes.
+ */
+const BACKWARD_CHUNK = 1 << 14;
+
+/**
+ * The softmax backward `y·(g − Σ g·y)` (or, with `log`, the log-softmax backward `g − e^y·Σ g`) of
+ * `rows` contiguous rows of `n` float32 values (`g` and `y` both start at their element 0), as a new
+ * Float32Array; null when the TypeScript loops should run instead (backend, size, or memory). Bitwise
+ * the loops' results: the kernels sum each row left to right in float64 and form every element as the
+ * loops do. A row where the log-softmax loop's exp would call `Math.exp` (y in (−746, −708.39] or
+ * (709, 710)) is recomputed by `jsRow(row, out)`, the loop itself.
+ */
+export function softmaxBackwardRowsWasm(
+  g: Float32Array,
+  y: Float32Array,
+  rows: number,
+  n: number,
+  log: boolean,
+  jsRow: (row: number, out: Float32Array) => void,
+): Float32Array | null {
+  const size = rows * n;
+  const wasm = pickRowKernels(size, n);
+  if (!wasm) return null;
+  const chunkRows = Math.max(1, Math.floor(BACKWARD_CHUNK / n));
+  const chunk = Math.min(rows, chunkRows) * n;
+  // Layout (bytes): [scratch][2^(j/64) table][g, overwritten by the result][y][flags: an int32 per row]
+  const fracAt = DATA_AT;
+  const gAt = fracAt + align(EXP_FRAC.length * 8);
+  const yAt = gAt + align(chunk * 4);
+  const flagsAt = yAt + align(chunk * 4);
+  if (!wasm.reserve(flagsAt + align(chunkRows * 4))) return null;
+  const f32 = wasm.f32;
+  if (log) wasm.f64.set(EXP_FRAC, fracAt / 8);
+  const out = new Float32Array(size);
+  for (let r0 = 0; r0 < rows; r0 += chunkRows) {
+    const m = Math.min(chunkRows, rows - r0);
+    const from = r0 * n;
+    const to = from + m * n;
+    f32.set(g.subarray(from, to), gAt / 4);
+    f32.set(y.subarray(from, to), yAt / 4);
+    let flagged = 0;
+    if (log) flagged = wasm.exports.log_softmax_backward(gAt, yAt, gAt, m, n, fracAt, flagsAt);
+    else wasm.exports.softmax_backward(gAt, yAt, gAt, m, n);
+    out.set(f32.subarray(gAt / 4, gAt / 4 + m * n), from);
+    if (flagged > 0) {
+      const flags = new Int32Array(wasm.memory.buffer, flagsAt, m);
+      for (let r = 0; r < m; r++) if (flags[r]) jsRow(r0 + r, out);
+    }
+  }
+  return out;
 }

@@ -1,8 +1,9 @@
-;; Row kernels for float32 softmax, log-softmax and the fused softmax cross-entropy, with WebAssembly
-;; SIMD (v128). Every kernel walks `rows` contiguous rows of `n` float32 values; pointers are byte
-;; offsets into the imported memory. The caller (src/wasm/rows.ts, kernels/cross-entropy.ts) stages the
-;; data, does what needs a logarithm (log-sum-exp, the losses: a few flops per row) in JavaScript, and
-;; copies the results out.
+;; Row kernels for float32 softmax, log-softmax, their backward passes and the fused softmax
+;; cross-entropy, with WebAssembly SIMD (v128). Every kernel walks `rows` contiguous rows of `n` float32
+;; values; pointers are byte offsets into the imported memory. The caller (src/wasm/rows.ts,
+;; kernels/cross-entropy.ts) stages the data, does what needs a logarithm (log-sum-exp, the losses: a few
+;; flops per row) in JavaScript, and copies the results out. The backward kernels are described where
+;; they start (below `ce_backward`).
 ;;
 ;; Per row, softmax is three passes over data that stays in L1 (a 1000-class row is 4 KB):
 ;;   1. m = max_k x_k   (f32x4.pmax in two accumulators, NaN tracked apart: a NaN anywhere makes m NaN,
@@ -541,4 +542,389 @@
       (local.set $p (i32.add (local.get $p) (local.get $bytes)))
       (local.set $y (i32.add (local.get $y) (local.get $bytes)))
       (local.set $coef (i32.add (local.get $coef) (i32.const 16)))
-      (br_if $rows (local.tee $rows (i32.sub (local.get $rows) (i32.const 1)))))))
+      (br_if $rows (local.tee $rows (i32.sub (local.get $rows) (i32.const 1))))))
+  ;; ---------------------------------------------------------------- softmax / log-softmax backward
+  ;; For y = softmax(x) and upstream g, dx_k = y_k·(g_k − s) with s = Σ_k g_k·y_k; for y = log-softmax(x),
+  ;; dx_k = g_k − e^(y_k)·s with s = Σ_k g_k. Both are bitwise the TypeScript loops of kernels/softmax.ts:
+  ;;   - s is summed in float64 left to right, as the loop does (g·y of two floats is exact in float64:
+  ;;     24 × 24 bits). One sequential sum is latency-bound (an f64 add, ~4 cycles, per element), so
+  ;;     four rows go at once, as the lanes of two f64x2 accumulators; each row is still summed in order.
+  ;;   - each dx_k is formed in float64 exactly as the loop forms it and rounded once to float32.
+  ;;   - e^y is the loop's float64 exp (kernels/fastmath.ts) operation for operation: the same
+  ;;     reduction, polynomial and 2^(j/64) table (staged by the caller), so the same double.
+  ;; The row sums of a group of four are kept in the scratch bytes [0, 32).
+
+  ;; Stores the four float64 row sums of rows a, b, c, d (rows of $n floats, $g and $y their first rows)
+  ;; at bytes [0, 32): s = Σ_k g_k·y_k, or Σ_k g_k when $prod is 0 ($y unused), each left to right.
+  (func $row_sums4 (param $g i32) (param $y i32) (param $n i32) (param $prod i32)
+    (local $stride i32) (local $end i32) (local $o i32) (local $k i32)
+    (local $ga i32) (local $gb i32) (local $gc i32) (local $gd i32)
+    (local $ya i32) (local $yb i32) (local $yc i32) (local $yd i32)
+    (local $ab v128) (local $cd v128)
+    (local $a0 v128) (local $a1 v128) (local $b0 v128) (local $b1 v128)
+    (local $c0 v128) (local $c1 v128) (local $d0 v128) (local $d1 v128)
+    (local.set $stride (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $ga (local.get $g))
+    (local.set $gb (i32.add (local.get $ga) (local.get $stride)))
+    (local.set $gc (i32.add (local.get $gb) (local.get $stride)))
+    (local.set $gd (i32.add (local.get $gc) (local.get $stride)))
+    (local.set $ya (local.get $y))
+    (local.set $yb (i32.add (local.get $ya) (local.get $stride)))
+    (local.set $yc (i32.add (local.get $yb) (local.get $stride)))
+    (local.set $yd (i32.add (local.get $yc) (local.get $stride)))
+    ;; $ab = (s_a, s_b), $cd = (s_c, s_d); the loop runs over whole vectors of 4 columns
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (if (local.get $end)
+      (then
+        (loop $l
+          ;; per row, columns 0,1 and 2,3 of this step as float64 pairs (the load folds into the
+          ;; conversion), times y when $prod
+          (local.set $a0 (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $ga))))
+          (local.set $a1 (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $ga))))
+          (local.set $b0 (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $gb))))
+          (local.set $b1 (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $gb))))
+          (local.set $c0 (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $gc))))
+          (local.set $c1 (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $gc))))
+          (local.set $d0 (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $gd))))
+          (local.set $d1 (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $gd))))
+          (if (local.get $prod)
+            (then
+              (local.set $a0 (f64x2.mul (local.get $a0)
+                (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $ya)))))
+              (local.set $a1 (f64x2.mul (local.get $a1)
+                (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $ya)))))
+              (local.set $b0 (f64x2.mul (local.get $b0)
+                (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $yb)))))
+              (local.set $b1 (f64x2.mul (local.get $b1)
+                (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $yb)))))
+              (local.set $c0 (f64x2.mul (local.get $c0)
+                (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $yc)))))
+              (local.set $c1 (f64x2.mul (local.get $c1)
+                (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $yc)))))
+              (local.set $d0 (f64x2.mul (local.get $d0)
+                (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $yd)))))
+              (local.set $d1 (f64x2.mul (local.get $d1)
+                (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $yd)))))))
+          ;; columns in order: (a_j, b_j) and (c_j, d_j) pairs (unpacklo / unpackhi of the rows' pairs)
+          (local.set $ab (f64x2.add (local.get $ab)
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a0) (local.get $b0))))
+          (local.set $cd (f64x2.add (local.get $cd)
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c0) (local.get $d0))))
+          (local.set $ab (f64x2.add (local.get $ab)
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a0) (local.get $b0))))
+          (local.set $cd (f64x2.add (local.get $cd)
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c0) (local.get $d0))))
+          (local.set $ab (f64x2.add (local.get $ab)
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a1) (local.get $b1))))
+          (local.set $cd (f64x2.add (local.get $cd)
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c1) (local.get $d1))))
+          (local.set $ab (f64x2.add (local.get $ab)
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a1) (local.get $b1))))
+          (local.set $cd (f64x2.add (local.get $cd)
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c1) (local.get $d1))))
+          (local.set $ga (i32.add (local.get $ga) (i32.const 16)))
+          (local.set $gb (i32.add (local.get $gb) (i32.const 16)))
+          (local.set $gc (i32.add (local.get $gc) (i32.const 16)))
+          (local.set $gd (i32.add (local.get $gd) (i32.const 16)))
+          (local.set $ya (i32.add (local.get $ya) (i32.const 16)))
+          (local.set $yb (i32.add (local.get $yb) (i32.const 16)))
+          (local.set $yc (i32.add (local.get $yc) (i32.const 16)))
+          (local.set $yd (i32.add (local.get $yd) (i32.const 16)))
+          (br_if $l (i32.lt_u (local.tee $o (i32.add (local.get $o) (i32.const 16))) (local.get $end))))))
+    ;; the last n mod 4 columns of each row continue its sum
+    (local.set $k (i32.sub (local.get $n) (i32.and (local.get $n) (i32.const -4))))
+    (f64.store (i32.const 0) (call $row_sum (local.get $ga) (local.get $ya) (local.get $k) (local.get $prod)
+      (f64x2.extract_lane 0 (local.get $ab))))
+    (f64.store (i32.const 8) (call $row_sum (local.get $gb) (local.get $yb) (local.get $k) (local.get $prod)
+      (f64x2.extract_lane 1 (local.get $ab))))
+    (f64.store (i32.const 16) (call $row_sum (local.get $gc) (local.get $yc) (local.get $k) (local.get $prod)
+      (f64x2.extract_lane 0 (local.get $cd))))
+    (f64.store (i32.const 24) (call $row_sum (local.get $gd) (local.get $yd) (local.get $k) (local.get $prod)
+      (f64x2.extract_lane 1 (local.get $cd)))))
+
+  ;; $s + Σ_k g_k·y_k (or + Σ_k g_k when $prod is 0) over $n floats, one by one, left to right.
+  (func $row_sum (param $g i32) (param $y i32) (param $n i32) (param $prod i32) (param $s f64) (result f64)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $g) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $g) (local.get $end)))
+        (local.set $s (f64.add (local.get $s)
+          (if (result f64) (local.get $prod)
+            (then
+              (f64.mul (f64.promote_f32 (f32.load (local.get $g))) (f64.promote_f32 (f32.load (local.get $y)))))
+            (else (f64.promote_f32 (f32.load (local.get $g)))))))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (local.set $y (i32.add (local.get $y) (i32.const 4)))
+        (br $l)))
+    (local.get $s))
+
+  ;; out_k = f32(y_k·(g_k − s)) in float64 over one row of $n floats ($out may be $g).
+  (func $softmax_backward_row (param $g i32) (param $y i32) (param $out i32) (param $n i32) (param $s f64)
+    (local $sv v128) (local $end i32) (local $lo v128) (local $hi v128)
+    (local.set $sv (f64x2.splat (local.get $s)))
+    (local.set $end (i32.add (local.get $g) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (if (i32.lt_u (local.get $g) (local.get $end))
+      (then
+        (loop $l
+          ;; both halves read before either is stored (in place, $out = $g)
+          (local.set $lo (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $y)))
+            (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))) (local.get $sv))))
+          (local.set $hi (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $y)))
+            (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $g))) (local.get $sv))))
+          (v128.store64_lane 0 (local.get $out) (f32x4.demote_f64x2_zero (local.get $lo)))
+          (v128.store64_lane offset=8 0 (local.get $out) (f32x4.demote_f64x2_zero (local.get $hi)))
+          (local.set $y (i32.add (local.get $y) (i32.const 16)))
+          (local.set $out (i32.add (local.get $out) (i32.const 16)))
+          (br_if $l (i32.lt_u (local.tee $g (i32.add (local.get $g) (i32.const 16))) (local.get $end))))))
+    ;; the last n mod 4 one by one
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done
+      (loop $tail
+        (br_if $done (i32.ge_u (local.get $g) (local.get $end)))
+        (f32.store (local.get $out) (f32.demote_f64 (f64.mul (f64.promote_f32 (f32.load (local.get $y)))
+          (f64.sub (f64.promote_f32 (f32.load (local.get $g))) (local.get $s)))))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (local.set $y (i32.add (local.get $y) (i32.const 4)))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (br $tail))))
+
+  ;; Softmax backward over `rows` rows of n floats: out = y·(g − Σ g·y) per row ($out may be $g).
+  (func (export "softmax_backward") (param $g i32) (param $y i32) (param $out i32) (param $rows i32)
+    (param $n i32)
+    (local $bytes i32) (local $i i32)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $groups
+        (br_if $done (i32.lt_u (local.get $rows) (i32.const 4)))
+        (call $row_sums4 (local.get $g) (local.get $y) (local.get $n) (i32.const 1))
+        (local.set $i (i32.const 0))
+        (loop $four
+          (call $softmax_backward_row (local.get $g) (local.get $y) (local.get $out) (local.get $n)
+            (f64.load (i32.shl (local.get $i) (i32.const 3))))
+          (local.set $g (i32.add (local.get $g) (local.get $bytes)))
+          (local.set $y (i32.add (local.get $y) (local.get $bytes)))
+          (local.set $out (i32.add (local.get $out) (local.get $bytes)))
+          (br_if $four (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 4))))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 4)))
+        (br $groups)))
+    ;; the last rows mod 4 alone
+    (block $end
+      (loop $single
+        (br_if $end (i32.eqz (local.get $rows)))
+        (call $softmax_backward_row (local.get $g) (local.get $y) (local.get $out) (local.get $n)
+          (call $row_sum (local.get $g) (local.get $y) (local.get $n) (i32.const 1) (f64.const 0)))
+        (local.set $g (i32.add (local.get $g) (local.get $bytes)))
+        (local.set $y (i32.add (local.get $y) (local.get $bytes)))
+        (local.set $out (i32.add (local.get $out) (local.get $bytes)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $single))))
+
+  ;; e^x per float64 lane as kernels/fastmath.ts's `exp` computes it on its fast path
+  ;; (−708.39 < x ≤ 709), with the table 2^(j/64), j = 0..63, at $frac:
+  ;;   k = (x·64·log2 e + 1.5·2^52) − 1.5·2^52   (round to nearest; the sum's low bits hold k)
+  ;;   r = (x − k·C1) − k·C2                      (C1 + C2 = ln2/64, fdlibm's split)
+  ;;   p = 1 + r·(1 + r·(1/2 + r·(1/6 + r·(1/24 + r·(1/120 + r·(1/720))))))
+  ;;   e^x = (2^(k >> 6) · 2^((k & 63)/64)) · p
+  ;; The constants are fastmath's doubles, written in hex. Other lanes are garbage except NaN, which
+  ;; propagates; the caller patches them.
+  (func $exp_f64x2 (param $x v128) (param $frac i32) (result v128)
+    (local $t v128) (local $k v128) (local $i v128) (local $r v128) (local $p v128)
+    (local.set $t (f64x2.add
+      (f64x2.mul (local.get $x) (v128.const f64x2 0x1.71547652b82fep6 0x1.71547652b82fep6))
+      (v128.const f64x2 0x1.8p52 0x1.8p52)))
+    (local.set $k (f64x2.sub (local.get $t) (v128.const f64x2 0x1.8p52 0x1.8p52)))
+    ;; k as an integer: t and 1.5·2^52 share their exponent, so their bits differ by k
+    (local.set $i (i64x2.sub (local.get $t) (v128.const i64x2 0x4338000000000000 0x4338000000000000)))
+    (local.set $r (f64x2.sub
+      (f64x2.sub (local.get $x)
+        (f64x2.mul (local.get $k) (v128.const f64x2 0x1.62e42feep-7 0x1.62e42feep-7)))
+      (f64x2.mul (local.get $k) (v128.const f64x2 0x1.a39ef35793c76p-39 0x1.a39ef35793c76p-39))))
+    (local.set $p (f64x2.add
+      (f64x2.mul (local.get $r) (v128.const f64x2 0x1.6c16c16c16c17p-10 0x1.6c16c16c16c17p-10))
+      (v128.const f64x2 0x1.1111111111111p-7 0x1.1111111111111p-7)))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $r) (local.get $p))
+      (v128.const f64x2 0x1.5555555555555p-5 0x1.5555555555555p-5)))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $r) (local.get $p))
+      (v128.const f64x2 0x1.5555555555555p-3 0x1.5555555555555p-3)))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $r) (local.get $p)) (v128.const f64x2 0.5 0.5)))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $r) (local.get $p)) (v128.const f64x2 1 1)))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $r) (local.get $p)) (v128.const f64x2 1 1)))
+    ;; byte offsets 8·(k & 63) of the table entries, in the low halves of the lanes
+    (local.set $t (v128.and (i64x2.shl (local.get $i) (i32.const 3)) (v128.const i64x2 504 504)))
+    (f64x2.mul
+      (f64x2.mul
+        ;; 2^(k >> 6) from exponent bits (normal for the fast-path k), times 2^((k & 63)/64) exactly
+        (i64x2.shl (i64x2.add (i64x2.shr_s (local.get $i) (i32.const 6)) (v128.const i64x2 1023 1023))
+          (i32.const 52))
+        (v128.load64_lane 1
+          (i32.add (local.get $frac) (i32x4.extract_lane 2 (local.get $t)))
+          (v128.load64_zero (i32.add (local.get $frac) (i32x4.extract_lane 0 (local.get $t))))))
+      (local.get $p)))
+
+  ;; Set by $log_softmax_backward2: the lanes it met with y in (−746, −708.39] or (709, 710), where
+  ;; fastmath's exp calls Math.exp (subnormal and near-overflow results, not reproduced here).
+  (global $band (mut v128) (v128.const i64x2 0 0))
+
+  ;; f32-ready g − e^y·s for two float64 lanes, e^y as fastmath's exp on every input: $exp_f64x2 on its
+  ;; fast path, 0 for y ≤ −746 (−inf included: Math.exp underflows to 0 below −745.2), +inf for y ≥ 710
+  ;; (it overflows above 709.8), NaN for NaN; the lanes in between are ORed into $band.
+  (func $log_softmax_backward2 (param $g v128) (param $y v128) (param $s v128) (param $frac i32)
+    (result v128)
+    (local $e v128)
+    (local.set $e (call $exp_f64x2 (local.get $y) (local.get $frac)))
+    (local.set $e (v128.andnot (local.get $e) (f64x2.le (local.get $y) (v128.const f64x2 -746 -746))))
+    (local.set $e (v128.bitselect (v128.const f64x2 inf inf) (local.get $e)
+      (f64x2.ge (local.get $y) (v128.const f64x2 710 710))))
+    (global.set $band (v128.or (global.get $band)
+      (v128.andnot
+        (v128.and (f64x2.gt (local.get $y) (v128.const f64x2 -746 -746))
+          (f64x2.lt (local.get $y) (v128.const f64x2 710 710)))
+        ;; −0x1.6231eb851eb85p9 is the double −708.39
+        (v128.and (f64x2.gt (local.get $y) (v128.const f64x2 -0x1.6231eb851eb85p9 -0x1.6231eb851eb85p9))
+          (f64x2.le (local.get $y) (v128.const f64x2 709 709))))))
+    (f64x2.sub (local.get $g) (f64x2.mul (local.get $e) (local.get $s))))
+
+  ;; 1 when every y of the row ($n floats) is on exp's fast path, −708.39 < y ≤ 709 (for a float32 y,
+  ;; y > −708.39 is y > f32(−708.39) = −708.3900146484375, which is below −708.39), else 0 (NaN too).
+  (func $exp_fast_row (param $y i32) (param $n i32) (result i32)
+    (local $ok v128) (local $v v128) (local $end i32) (local $lo v128) (local $hi v128)
+    (local.set $ok (v128.const i32x4 -1 -1 -1 -1))
+    (local.set $lo (v128.const f32x4 -708.3900146484375 -708.3900146484375 -708.3900146484375
+      -708.3900146484375))
+    (local.set $hi (v128.const f32x4 709 709 709 709))
+    (local.set $end (i32.add (local.get $y) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (if (i32.lt_u (local.get $y) (local.get $end))
+      (then
+        (loop $l
+          (local.set $v (v128.load (local.get $y)))
+          (local.set $ok (v128.and (local.get $ok)
+            (v128.and (f32x4.gt (local.get $v) (local.get $lo)) (f32x4.le (local.get $v) (local.get $hi)))))
+          (br_if $l (i32.lt_u (local.tee $y (i32.add (local.get $y) (i32.const 16))) (local.get $end))))))
+    ;; the last n mod 4, padded with 0 (on the fast path)
+    (local.set $v (call $load_tail (local.get $y) (i32.and (local.get $n) (i32.const 3))
+      (v128.const f32x4 0 0 0 0)))
+    (local.set $ok (v128.and (local.get $ok)
+      (v128.and (f32x4.gt (local.get $v) (local.get $lo)) (f32x4.le (local.get $v) (local.get $hi)))))
+    (i32x4.all_true (local.get $ok)))
+
+  ;; Log-softmax backward over `rows` rows of n floats: out = g − e^y·Σ g per row ($out may be $g;
+  ;; $frac: 2^(j/64), j = 0..63, as float64). flags[r] (an i32 per row) is set to 1 for the rows with an
+  ;; entry of y in the Math.exp bands of $log_softmax_backward2 (to recompute in TypeScript), else 0;
+  ;; returns how many there are. Rows whose y are all on exp's fast path (the common case) take a loop
+  ;; with $exp_f64x2 written out (constants in locals: see $exp_row), two entries per step; the others
+  ;; go through $log_softmax_backward2.
+  (func (export "log_softmax_backward") (param $g i32) (param $y i32) (param $out i32) (param $rows i32)
+    (param $n i32) (param $frac i32) (param $flags i32) (result i32)
+    (local $bytes i32) (local $i i32) (local $count i32) (local $s f64) (local $sv v128) (local $end i32)
+    (local $go i32) (local $yo i32) (local $oo i32) (local $group i32)
+    (local $x v128) (local $t v128) (local $k v128) (local $r v128) (local $p v128) (local $j v128)
+    (local $l64e v128) (local $round v128) (local $rbits v128) (local $ln2hi v128) (local $ln2lo v128)
+    (local $c7 v128) (local $c6 v128) (local $c5 v128) (local $c4 v128) (local $c3 v128) (local $one v128)
+    (local $bias v128) (local $mask v128)
+    (local.set $l64e (v128.const f64x2 0x1.71547652b82fep6 0x1.71547652b82fep6))
+    (local.set $round (v128.const f64x2 0x1.8p52 0x1.8p52))
+    (local.set $rbits (v128.const i64x2 0x4338000000000000 0x4338000000000000))
+    (local.set $ln2hi (v128.const f64x2 0x1.62e42feep-7 0x1.62e42feep-7))
+    (local.set $ln2lo (v128.const f64x2 0x1.a39ef35793c76p-39 0x1.a39ef35793c76p-39))
+    (local.set $c7 (v128.const f64x2 0x1.6c16c16c16c17p-10 0x1.6c16c16c16c17p-10))
+    (local.set $c6 (v128.const f64x2 0x1.1111111111111p-7 0x1.1111111111111p-7))
+    (local.set $c5 (v128.const f64x2 0x1.5555555555555p-5 0x1.5555555555555p-5))
+    (local.set $c4 (v128.const f64x2 0x1.5555555555555p-3 0x1.5555555555555p-3))
+    (local.set $c3 (v128.const f64x2 0.5 0.5))
+    (local.set $one (v128.const f64x2 1 1))
+    (local.set $bias (v128.const i64x2 1023 1023))
+    (local.set $mask (v128.const i64x2 504 504))
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.eqz (local.get $rows)))
+        ;; a group of four rows shares one pass for its sums; otherwise one row at a time
+        (if (i32.eqz (local.get $group))
+          (then
+            (if (i32.ge_u (local.get $rows) (i32.const 4))
+              (then
+                (call $row_sums4 (local.get $g) (local.get $y) (local.get $n) (i32.const 0))
+                (local.set $group (i32.const 4))))))
+        (if (local.get $group)
+          (then
+            (local.set $s (f64.load (i32.shl (i32.sub (i32.const 4) (local.get $group)) (i32.const 3))))
+            (local.set $group (i32.sub (local.get $group) (i32.const 1))))
+          (else
+            (local.set $s
+              (call $row_sum (local.get $g) (local.get $y) (local.get $n) (i32.const 0) (f64.const 0)))))
+        (local.set $sv (f64x2.splat (local.get $s)))
+        (global.set $band (v128.const i64x2 0 0))
+        (local.set $go (local.get $g))
+        (local.set $yo (local.get $y))
+        (local.set $oo (local.get $out))
+        ;; two entries per step, up to an odd last one
+        (local.set $end
+          (i32.add (local.get $g) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 2))))
+        (if (call $exp_fast_row (local.get $y) (local.get $n))
+          (then
+            (if (i32.lt_u (local.get $go) (local.get $end))
+              (then
+                (loop $fast
+                  ;; $exp_f64x2 of two entries, then g − e·s
+                  (local.set $x (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $yo))))
+                  (local.set $t (f64x2.add (f64x2.mul (local.get $x) (local.get $l64e)) (local.get $round)))
+                  (local.set $k (f64x2.sub (local.get $t) (local.get $round)))
+                  (local.set $j (i64x2.sub (local.get $t) (local.get $rbits)))
+                  (local.set $r (f64x2.sub
+                    (f64x2.sub (local.get $x) (f64x2.mul (local.get $k) (local.get $ln2hi)))
+                    (f64x2.mul (local.get $k) (local.get $ln2lo))))
+                  (local.set $p (f64x2.add (f64x2.mul (local.get $r) (local.get $c7)) (local.get $c6)))
+                  (local.set $p (f64x2.add (f64x2.mul (local.get $r) (local.get $p)) (local.get $c5)))
+                  (local.set $p (f64x2.add (f64x2.mul (local.get $r) (local.get $p)) (local.get $c4)))
+                  (local.set $p (f64x2.add (f64x2.mul (local.get $r) (local.get $p)) (local.get $c3)))
+                  (local.set $p (f64x2.add (f64x2.mul (local.get $r) (local.get $p)) (local.get $one)))
+                  (local.set $p (f64x2.add (f64x2.mul (local.get $r) (local.get $p)) (local.get $one)))
+                  ;; byte offsets 8·(k & 63) of the table entries, in the low halves of the lanes
+                  (local.set $t (v128.and (i64x2.shl (local.get $j) (i32.const 3)) (local.get $mask)))
+                  (local.set $x (f64x2.mul
+                    (f64x2.mul
+                      (i64x2.shl (i64x2.add (i64x2.shr_s (local.get $j) (i32.const 6)) (local.get $bias))
+                        (i32.const 52))
+                      (v128.load64_lane 1
+                        (i32.add (local.get $frac) (i32x4.extract_lane 2 (local.get $t)))
+                        (v128.load64_zero (i32.add (local.get $frac) (i32x4.extract_lane 0 (local.get $t))))))
+                    (local.get $p)))
+                  (v128.store64_lane 0 (local.get $oo) (f32x4.demote_f64x2_zero
+                    (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $go)))
+                      (f64x2.mul (local.get $x) (local.get $sv)))))
+                  (local.set $yo (i32.add (local.get $yo) (i32.const 8)))
+                  (local.set $oo (i32.add (local.get $oo) (i32.const 8)))
+                  (br_if $fast (i32.lt_u (local.tee $go (i32.add (local.get $go) (i32.const 8)))
+                    (local.get $end)))))))
+          (else
+            (if (i32.lt_u (local.get $go) (local.get $end))
+              (then
+                (loop $general
+                  (v128.store64_lane 0 (local.get $oo) (f32x4.demote_f64x2_zero
+                    (call $log_softmax_backward2
+                      (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $go)))
+                      (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $yo))) (local.get $sv)
+                      (local.get $frac))))
+                  (local.set $yo (i32.add (local.get $yo) (i32.const 8)))
+                  (local.set $oo (i32.add (local.get $oo) (i32.const 8)))
+                  (br_if $general (i32.lt_u (local.tee $go (i32.add (local.get $go) (i32.const 8)))
+                    (local.get $end))))))))
+        ;; an odd last entry in lane 0 (lane 1 is y = 0, g = 0: on the fast path, and not stored)
+        (if (i32.and (local.get $n) (i32.const 1))
+          (then
+            (f32.store (local.get $oo) (f32x4.extract_lane 0 (f32x4.demote_f64x2_zero
+              (call $log_softmax_backward2
+                (f64x2.promote_low_f32x4 (v128.load32_zero (local.get $go)))
+                (f64x2.promote_low_f32x4 (v128.load32_zero (local.get $yo))) (local.get $sv)
+                (local.get $frac)))))))
+        (local.set $i (v128.any_true (global.get $band)))
+        (i32.store (local.get $flags) (local.get $i))
+        (local.set $count (i32.add (local.get $count) (local.get $i)))
+        (local.set $g (i32.add (local.get $g) (local.get $bytes)))
+        (local.set $y (i32.add (local.get $y) (local.get $bytes)))
+        (local.set $out (i32.add (local.get $out) (local.get $bytes)))
+        (local.set $flags (i32.add (local.get $flags) (i32.const 4)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $rows)))
+    (local.get $count)))
