@@ -172,7 +172,7 @@ export const tanh = primitive(
       (g, y) => [
         fused(
           () => g.mul(y.mul(y).neg().add(1)),
-          () => nd.mapBinary("tanh backward", g.data, y.data, (gv, yv) => gv * (1 - yv * yv)),
+          () => nd.tanhBackward(g.data, y.data),
         ),
       ],
       { savesOutput: true },
