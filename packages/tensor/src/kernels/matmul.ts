@@ -412,6 +412,7 @@ function wasmBatches(
   const [brs, bcs] = B.strides.slice(-2) as [number, number];
   const sa = planStaging(M, K, ars, acs);
   const sb = planStaging(K, N, brs, bcs);
+  wasm.wakeFor(es, aOffs.length, M, N, K);
   if (aOffs.length > 1 && !rowBias && M * N * K * (es / 4) < PARALLEL_MIN_WORK) {
     return wasmSmallBatches(wasm, es, M, N, K, A, B, aOffs, bOffs, out, sa, sb);
   }

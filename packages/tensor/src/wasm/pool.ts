@@ -22,6 +22,9 @@ const READY = 19;
 /** Polls of the control block before a worker (or the joining caller) sleeps: about 20–50 µs. */
 const SPIN = 20000;
 
+/** Polls after a wake-up without a job (about 1 ms): long enough to cover staging a large product. */
+const WAKE_SPIN = 200000;
+
 /** How long the first large product waits for freshly spawned workers to come up. */
 const STARTUP_TIMEOUT_MS = 5000;
 
@@ -35,14 +38,17 @@ const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
 let seen = Atomics.load(ctl, ${GEN});
 Atomics.store(ctl, base + ${READY}, 1);
 Atomics.notify(ctl, base + ${READY});
+let spin = ${SPIN};
 for (;;) {
   // Spin briefly before sleeping: a training step issues products back to back, and waking from a
   // futex costs tens of microseconds each time.
-  for (let i = 0; i < ${SPIN} && Atomics.load(ctl, ${GEN}) === seen; i++);
+  for (let i = 0; i < spin && Atomics.load(ctl, ${GEN}) === seen; i++);
   Atomics.wait(ctl, ${GEN}, seen);
   seen = Atomics.load(ctl, ${GEN});
   const es = Atomics.load(ctl, base);
-  if (es === 0) continue; // no job for this worker in this round
+  // No job: woken ahead of one (see wake()), so stay awake while the caller stages the operands.
+  spin = es === 0 ? ${WAKE_SPIN} : ${SPIN};
+  if (es === 0) continue;
   try {
     const count = ctl[base + 15], aStep = ctl[base + 16], bStep = ctl[base + 17], cStep = ctl[base + 18];
     for (let b = 0; b < count; b++) {
@@ -115,6 +121,12 @@ export class WorkerGemmPool implements GemmPool {
       slot++;
     }
     this.pending = jobs.length;
+    Atomics.add(this.ctl, GEN, 1);
+    Atomics.notify(this.ctl, GEN);
+  }
+
+  wake(): void {
+    if (this.workers.length === 0) return;
     Atomics.add(this.ctl, GEN, 1);
     Atomics.notify(this.ctl, GEN);
   }

@@ -128,6 +128,8 @@ export interface GemmPool {
   available(): number;
   /** Starts one job on each of the first `jobs.length` ready workers. */
   dispatch(jobs: readonly GemmJob[]): void;
+  /** Wakes the workers ahead of a dispatch (they stay awake a little while), hiding their wake-up. */
+  wake(): void;
   /** Blocks until every dispatched job has finished; throws if one failed. */
   join(): void;
 }
@@ -253,6 +255,21 @@ export class WasmGemm {
     } finally {
       pool.join();
     }
+  }
+
+  /**
+   * Wakes the pool when `count` products of M×N×K will be shared out (the same tests as `gemm` and
+   * `gemmBatch`), so the workers are up by the time the operands are staged.
+   */
+  wakeFor(es: 4 | 8, count: number, M: number, N: number, K: number): void {
+    const pool = this.pool;
+    if (!pool || this.threads < 2) return;
+    const work = M * N * K * (es / 4);
+    const split =
+      count > 1 && work < PARALLEL_MIN_WORK
+        ? count * work >= PARALLEL_MIN_WORK
+        : work >= PARALLEL_MIN_WORK && M >= 2 * this.MR;
+    if (split && pool.available() > 0) pool.wake();
   }
 
   /**
