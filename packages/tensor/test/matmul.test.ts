@@ -377,3 +377,42 @@ describe("linearWeightGrads (gᵀ·x and the column sums of g, g staged once)", 
     );
   });
 });
+
+describe("batches of small products on the WebAssembly path", () => {
+  const cases: [string, () => [NDArray, NDArray]][] = [
+    // heads of (B, L, H, D) viewed as (B, H, L, D): rows too short to copy one by one, staged as one span
+    [
+      "attention heads q·kᵀ",
+      () => [randn([3, 16, 4, 8]).permute(0, 2, 1, 3), randn([3, 16, 4, 8]).permute(0, 2, 3, 1)],
+    ],
+    // entries far apart in a larger buffer: staged one by one
+    ["sparse narrowed entries", () => [randn([5, 40, 30]).narrow(1, 3, 6).narrow(2, 2, 7), randn([5, 7, 9])]],
+    // one left operand shared by every entry
+    ["broadcast left operand", () => [randn([6, 7]), randn([4, 3, 7, 5])]],
+    [
+      "negative-free reversed batch order via transpose",
+      () => [randn([4, 2, 9, 6]).transpose(0, 1), randn([2, 4, 6, 3])],
+    ],
+  ];
+  for (const [name, make] of cases) {
+    for (const dtype of ["float32", "float64"] as const) {
+      it(`${name} (${dtype}) matches the TypeScript gemm`, () => {
+        const [a0, b0] = make();
+        const a = a0.astype(dtype);
+        const b = b0.astype(dtype);
+        const aView = a0.dtype === dtype ? a0 : a;
+        const bView = b0.dtype === dtype ? b0 : b;
+        setMatmulBackend("wasm");
+        let got: NDArray;
+        try {
+          got = matmul(aView, bView);
+        } finally {
+          setMatmulBackend("js");
+        }
+        const want = matmul(aView, bView);
+        setMatmulBackend("auto");
+        expectClose(got, want, TOL[dtype] as { atol: number; rtol: number });
+      });
+    }
+  }
+});

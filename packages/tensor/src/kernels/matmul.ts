@@ -495,9 +495,11 @@ export function linearWeightGrads(g: NDArray, x: NDArray): { gw: NDArray; gb: ND
 }
 
 /**
- * Many small products (attention's per-head matmuls): every entry's A and B slices are staged side by
- * side (a slice shared by all entries, as in broadcasting, once), the products run as one batch that
- * the worker pool can share out by entries, and all of C is copied out at once.
+ * Many small products (attention's per-head matmuls). Each operand is staged in one copy when the
+ * memory its entries span is compact (the heads of a (B, L, H, D) array viewed as (B, H, L, D), whose
+ * rows are too short to copy one by one), else entry by entry (a slice shared by all entries, as in
+ * broadcasting, once). The products then run as one batch over a table of their offsets, which the
+ * worker pool can share out by entries, and all of C is copied out at once.
  */
 function wasmSmallBatches(
   wasm: WasmGemm,
@@ -516,46 +518,100 @@ function wasmSmallBatches(
   const [ars, acs] = A.strides.slice(-2) as [number, number];
   const [brs, bcs] = B.strides.slice(-2) as [number, number];
   const nb = aOffs.length;
-  const sharedA = aOffs.every((o) => o === aOffs[0]);
-  const sharedB = bOffs.every((o) => o === bOffs[0]);
-  const slotA = align(sa.size * es) / es;
-  const slotB = align(sb.size * es) / es;
-  // Layout (bytes): [workspace per thread][A slices][B slices][C: nb × M × N]
+  const planA = planBatchStaging(aOffs, sa, M, K, ars, acs, es);
+  const planB = planBatchStaging(bOffs, sb, K, N, brs, bcs, es);
+  // Layout (bytes): [workspace per thread][A][B][C: nb × M × N][offset table: nb × (A, B, C)]
   const aAt = align(wasm.workspaceBytes(es, M, N, K));
-  const bAt = aAt + (sharedA ? 1 : nb) * slotA * es;
-  const cAt = bAt + (sharedB ? 1 : nb) * slotB * es;
-  if (!wasm.reserve(cAt + nb * M * N * es)) return false;
+  const bAt = aAt + planA.bytes;
+  const cAt = bAt + planB.bytes;
+  const tableAt = cAt + align(nb * M * N * es);
+  if (!wasm.reserve(tableAt + nb * 12)) return false;
   const view = wasm.view(es);
-  let pa = 0;
-  let pb = 0;
-  for (let i = 0; i < (sharedA ? 1 : nb); i++) {
-    const p = stage(sa, A.data, aOffs[i] as number, M, K, ars, acs, view, aAt / es + i * slotA);
-    if (i === 0) pa = p;
-  }
-  for (let i = 0; i < (sharedB ? 1 : nb); i++) {
-    const p = stage(sb, B.data, bOffs[i] as number, K, N, brs, bcs, view, bAt / es + i * slotB);
-    if (i === 0) pb = p;
-  }
+  const table = new Int32Array(wasm.memory.buffer, tableAt, nb * 3);
+  stageBatch(planA, A.data, aOffs, M, K, ars, acs, view, aAt, es, table, 0);
+  stageBatch(planB, B.data, bOffs, K, N, brs, bcs, view, bAt, es, table, 1);
+  for (let i = 0; i < nb; i++) table[3 * i + 2] = cAt + i * M * N * es;
+  // Slices gathered row-major are read with strides (cols, 1); copied spans keep their own.
+  const gatheredA = planA.kind === "entries" && !sa.span;
+  const gatheredB = planB.kind === "entries" && !sb.span;
   wasm.gemmBatch(
     es,
     nb,
     M,
     N,
     K,
-    pa * es,
-    sharedA ? 0 : slotA * es,
-    sa.span ? ars : K,
-    sa.span ? acs : 1,
-    pb * es,
-    sharedB ? 0 : slotB * es,
-    sb.span ? brs : N,
-    sb.span ? bcs : 1,
-    cAt,
-    M * N * es,
+    tableAt,
+    gatheredA ? K : ars,
+    gatheredA ? 1 : acs,
+    gatheredB ? N : brs,
+    gatheredB ? 1 : bcs,
     0,
   );
   out.set(view.subarray(cAt / es, cAt / es + nb * M * N));
   return true;
+}
+
+/** How one operand's batch entries are staged: all in one copy of the span they share, or one by one. */
+type BatchPlan =
+  | { kind: "union"; from: number; size: number; bytes: number }
+  | { kind: "entries"; slice: Staging; shared: boolean; slot: number; bytes: number };
+
+/** Chooses a batch operand's staging (see {@link wasmSmallBatches}) for entries of rows×cols. */
+function planBatchStaging(
+  offs: Int32Array,
+  slice: Staging,
+  rows: number,
+  cols: number,
+  rs: number,
+  cs: number,
+  es: number,
+): BatchPlan {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const o of offs) {
+    if (o < lo) lo = o;
+    if (o > hi) hi = o;
+  }
+  const shared = lo === hi;
+  // The memory one entry spans, relative to its offset, whatever the strides' signs.
+  const spanLo = Math.min(0, (rows - 1) * rs) + Math.min(0, (cols - 1) * cs);
+  const spanHi = Math.max(0, (rows - 1) * rs) + Math.max(0, (cols - 1) * cs);
+  const from = lo + spanLo;
+  const size = hi + spanHi + 1 - from;
+  if (!shared && size <= 2 * offs.length * rows * cols + 64) {
+    return { kind: "union", from, size, bytes: align(size * es) };
+  }
+  const slot = align(slice.size * es);
+  return { kind: "entries", slice, shared, slot, bytes: (shared ? 1 : offs.length) * slot };
+}
+
+/** Stages one operand as planned and writes each entry's byte offset into column `col` of `table`. */
+function stageBatch(
+  plan: BatchPlan,
+  src: TypedArray,
+  offs: Int32Array,
+  rows: number,
+  cols: number,
+  rs: number,
+  cs: number,
+  view: Float32Array | Float64Array,
+  at: number,
+  es: number,
+  table: Int32Array,
+  col: number,
+): void {
+  if (plan.kind === "union") {
+    view.set(src.subarray(plan.from, plan.from + plan.size), at / es);
+    for (let i = 0; i < offs.length; i++) table[3 * i + col] = at + ((offs[i] as number) - plan.from) * es;
+    return;
+  }
+  let p = 0;
+  for (let i = 0; i < offs.length; i++) {
+    if (i === 0 || !plan.shared) {
+      p = stage(plan.slice, src, offs[i] as number, rows, cols, rs, cs, view, (at + i * plan.slot) / es);
+    }
+    table[3 * i + col] = p * es;
+  }
 }
 
 /** The buffer of `x` converted elementwise to `dtype`, same indexing (offset and strides unchanged). */

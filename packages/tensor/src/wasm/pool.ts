@@ -14,7 +14,8 @@ const DONE = 1; // jobs finished in the current dispatch
 const ERR = 2; // set when a worker's job threw
 const HEADER = 8;
 // Per worker: [0] element size (0 = no job), [1..14] the other gemm args, [15] how many products the
-// job runs, [16..18] the byte steps of A, B and C between them, [19] ready flag.
+// job runs, [16] the byte offset of their (A, B, C) offset triples in the memory (0: one product with
+// the offsets in the args), [17..18] unused, [19] ready flag.
 const SLOT = 20;
 const ARGS = 19;
 const READY = 19;
@@ -50,11 +51,18 @@ for (;;) {
   spin = es === 0 ? ${WAKE_SPIN} : ${SPIN};
   if (es === 0) continue;
   try {
-    const count = ctl[base + 15], aStep = ctl[base + 16], bStep = ctl[base + 17], cStep = ctl[base + 18];
-    for (let b = 0; b < count; b++) {
-      gemm(es, ctl[base + 1], ctl[base + 2], ctl[base + 3], ctl[base + 4] + b * aStep, ctl[base + 5],
-        ctl[base + 6], ctl[base + 7] + b * bStep, ctl[base + 8], ctl[base + 9], ctl[base + 10] + b * cStep,
-        ctl[base + 11], ctl[base + 12], ctl[base + 13], ctl[base + 14]);
+    const count = ctl[base + 15], table = ctl[base + 16];
+    if (table === 0) {
+      gemm(es, ctl[base + 1], ctl[base + 2], ctl[base + 3], ctl[base + 4], ctl[base + 5], ctl[base + 6],
+        ctl[base + 7], ctl[base + 8], ctl[base + 9], ctl[base + 10], ctl[base + 11], ctl[base + 12],
+        ctl[base + 13], ctl[base + 14]);
+    } else {
+      const t = new Int32Array(memory.buffer, table, 3 * count);
+      for (let b = 0; b < count; b++) {
+        gemm(es, ctl[base + 1], ctl[base + 2], ctl[base + 3], t[3 * b], ctl[base + 5], ctl[base + 6],
+          t[3 * b + 1], ctl[base + 8], ctl[base + 9], t[3 * b + 2], ctl[base + 11], ctl[base + 12],
+          ctl[base + 13], ctl[base + 14]);
+      }
     }
   } catch {
     Atomics.store(ctl, ${ERR}, 1);

@@ -115,7 +115,7 @@ export class WasmHeap {
 /** The arguments of one `gemm` export call, in order (15 int32s: see {@link GemmExports.gemm}). */
 /**
  * One worker's share: the 15 gemm arguments (element size first), optionally followed by a count of
- * products and the byte steps of A, B and C between them (a run of equally laid-out batch entries).
+ * products and the byte offset of an int32 table of their (A, B, C) byte offsets (batch entries).
  */
 export type GemmJob = readonly number[];
 
@@ -273,9 +273,10 @@ export class WasmGemm {
   }
 
   /**
-   * `count` products laid out `aStep`/`bStep`/`cStep` bytes apart (batch entries), each small: with a
-   * pool and enough total work, whole entries are shared out across the threads (the rows of one
-   * small product are too few to split); each entry is computed exactly as alone.
+   * `count` small products (batch entries) whose A, B and C byte offsets are listed as int32 triples
+   * at byte offset `table` of this memory: with a pool and enough total work, whole entries are
+   * shared out across the threads (the rows of one small product are too few to split); each entry is
+   * computed exactly as alone. C entries have row stride N.
    */
   gemmBatch(
     es: 4 | 8,
@@ -283,16 +284,11 @@ export class WasmGemm {
     M: number,
     N: number,
     K: number,
-    pA: number,
-    aStep: number,
+    table: number,
     ars: number,
     acs: number,
-    pB: number,
-    bStep: number,
     brs: number,
     bcs: number,
-    pC: number,
-    cStep: number,
     work: number,
   ): void {
     const pool = this.pool;
@@ -300,26 +296,14 @@ export class WasmGemm {
       pool && this.threads > 1 && count > 1 && count * M * N * K * (es / 4) >= PARALLEL_MIN_WORK
         ? Math.min(pool.available(), this.threads - 1, count - 1)
         : 0;
+    const t = new Int32Array(this.memory.buffer, table, count * 3);
     const run = (from: number, to: number, ws: number): void => {
       const [packA, packB, tile] = this.pointers(es, M, K, ws);
       for (let b = from; b < to; b++) {
-        this.exports.gemm(
-          es,
-          M,
-          N,
-          K,
-          pA + b * aStep,
-          ars,
-          acs,
-          pB + b * bStep,
-          brs,
-          bcs,
-          pC + b * cStep,
-          N,
-          packA,
-          packB,
-          tile,
-        );
+        const pA = t[3 * b] as number;
+        const pB = t[3 * b + 1] as number;
+        const pC = t[3 * b + 2] as number;
+        this.exports.gemm(es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, N, packA, packB, tile);
       }
     };
     if (!pool || helpers === 0) {
@@ -329,28 +313,10 @@ export class WasmGemm {
     const chunk = Math.ceil(count / (helpers + 1));
     const size = this.threadWorkspace(es, M, N, K);
     const jobs: GemmJob[] = [];
-    for (let t = 1, b0 = chunk; t <= helpers && b0 < count; t++, b0 += chunk) {
+    for (let w = 1, b0 = chunk; w <= helpers && b0 < count; w++, b0 += chunk) {
       const n = Math.min(chunk, count - b0);
-      const ws = work + t * size;
-      jobs.push([
-        es,
-        M,
-        N,
-        K,
-        pA + b0 * aStep,
-        ars,
-        acs,
-        pB + b0 * bStep,
-        brs,
-        bcs,
-        pC + b0 * cStep,
-        N,
-        ...this.pointers(es, M, K, ws),
-        n,
-        aStep,
-        bStep,
-        cStep,
-      ]);
+      const [packA, packB, tile] = this.pointers(es, M, K, work + w * size);
+      jobs.push([es, M, N, K, 0, ars, acs, 0, brs, bcs, 0, N, packA, packB, tile, n, table + 12 * b0]);
     }
     pool.dispatch(jobs);
     try {
