@@ -249,6 +249,8 @@ function simdBinary(op: string, kernel: BinaryOp, a: ArrayLike, b: ArrayLike): N
   const B = b instanceof NDArray ? b : null;
   if (A ? A.dtype !== "float32" : typeof a !== "number" || !B) return null;
   if (B ? B.dtype !== "float32" : typeof b !== "number") return null;
+  // Small calls (the common tiny-op case) leave before wrapping a number as an array.
+  if (!pickBinaryKernels(Math.max(A ? A.size : 1, B ? B.size : 1))) return null;
   return simdPair(op, kernel, A ?? asArray(a, "float32"), B ?? asArray(b, "float32"));
 }
 
