@@ -60,8 +60,8 @@ const PAGE = 65536;
 const MAX_BYTES = 2 ** 31 - PAGE;
 
 /**
- * An ordinary (unshared) WebAssembly memory that small single-threaded kernels stage their data in,
- * with float32 and float64 views that follow its growth.
+ * A WebAssembly memory that kernels stage their data in, with float32 and float64 views that follow
+ * its growth (an ordinary one for the single-threaded kernels, a shared one for the threaded gemm).
  */
 export class WasmHeap {
   readonly memory: WasmMemory;
@@ -95,7 +95,8 @@ export class WasmHeap {
     } catch {
       return false;
     }
-    // Growing detaches the old ArrayBuffer: views must be recreated.
+    // Growing detaches the old ArrayBuffer (or, when shared, leaves the old views at the old length):
+    // views must be recreated.
     this.f32View = new Float32Array(this.memory.buffer);
     this.f64View = new Float64Array(this.memory.buffer);
     return true;
@@ -112,7 +113,6 @@ export class WasmHeap {
   }
 }
 
-/** The arguments of one `gemm` export call, in order (15 int32s: see {@link GemmExports.gemm}). */
 /**
  * One worker's share: the 15 gemm arguments (element size first), optionally followed by a count of
  * products and the byte offset of an int32 table of their (A, B, C) byte offsets (batch entries).
@@ -143,9 +143,8 @@ export interface GemmPool {
 export const PARALLEL_MIN_WORK = 128 * 128 * 128;
 
 /** A loaded kernel instance with its memory and typed views over it. */
-export class WasmGemm {
+export class WasmGemm extends WasmHeap {
   readonly exports: GemmExports;
-  readonly memory: WasmMemory;
   /** Rows per micro-tile. */
   readonly MR: number;
   /** k-block, row-block and column-block sizes of the packing (elements). */
@@ -158,40 +157,20 @@ export class WasmGemm {
   pool: GemmPool | null = null;
   /** Threads a product may use (the caller plus pool workers); sizes the per-thread workspaces. */
   threads = 1;
-  private f32View: Float32Array;
-  private f64View: Float64Array;
 
   constructor(api: WasmApi, module: WasmModule, memory: WasmMemory) {
+    super(memory);
     this.module = module;
-    this.memory = memory;
     this.exports = new api.Instance(module, { env: { memory } }).exports as GemmExports;
     this.MR = this.exports.MR.value;
     this.KC = this.exports.KC.value;
     this.MC = this.exports.MC.value;
     this.NC = this.exports.NC.value;
-    this.f32View = new Float32Array(memory.buffer);
-    this.f64View = new Float64Array(memory.buffer);
-  }
-
-  /** Grows the memory to at least `bytes`; false when the engine refuses (the caller falls back to JS). */
-  reserve(bytes: number): boolean {
-    const have = this.memory.buffer.byteLength;
-    if (bytes <= have) return true;
-    try {
-      this.memory.grow(Math.ceil((bytes - have) / PAGE));
-    } catch {
-      return false;
-    }
-    // Growing detaches the old ArrayBuffer (or, when shared, leaves the old views at the old length):
-    // views must be recreated.
-    this.f32View = new Float32Array(this.memory.buffer);
-    this.f64View = new Float64Array(this.memory.buffer);
-    return true;
   }
 
   /** A view of the memory for the given element size (valid until the next `reserve` that grows). */
   view(es: 4 | 8): Float32Array | Float64Array {
-    return es === 4 ? this.f32View : this.f64View;
+    return es === 4 ? this.f32 : this.f64;
   }
 
   /** Bytes of packing workspace for one thread (scratch tile + packed A block + packed B block). */
