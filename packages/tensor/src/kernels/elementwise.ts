@@ -493,12 +493,10 @@ export function gelu(x: NDArray, approximate: "none" | "tanh" = "none"): NDArray
   }
   return simdFloat32("gelu", x) ?? mapUnary(x, GELU, floatDType(x.dtype));
 }
-// Φ(v) is exactly 0 below −40 (float64 underflow), so clamping the factor v there changes no finite
-// result and makes gelu(−∞) = −0 (the limit) instead of −∞·0 = NaN.
-const GELU: UnaryFn = (v, _p0, _p1, M) => Math.max(v, -40) * M.normalCdf(v);
-// φ(v) is exactly 0 beyond ±40: clamping the factor v there makes the limits at ±∞ 1 and 0, not NaN.
-const GELU_GRAD: UnaryFn = (v, _p0, _p1, M) => M.normalCdf(v) + Math.max(-40, Math.min(v, 40)) * M.normalPdf(v);
-const GELU_BACKWARD: BinaryFn = (g, v, M) => g * (M.normalCdf(v) + Math.max(-40, Math.min(v, 40)) * M.normalPdf(v));
+// As torch computes them: at ±∞ the products ∞·0 give NaN (gelu(−∞), and the gradient at ±∞).
+const GELU: UnaryFn = (v, _p0, _p1, M) => v * M.normalCdf(v);
+const GELU_GRAD: UnaryFn = (v, _p0, _p1, M) => M.normalCdf(v) + v * M.normalPdf(v);
+const GELU_BACKWARD: BinaryFn = (g, v, M) => g * (M.normalCdf(v) + v * M.normalPdf(v));
 /** Derivative of exact GELU: Φ(x) + x·φ(x) (1 at +∞, 0 at −∞). */
 export const geluGrad = floatUnary("geluGrad", GELU_GRAD);
 /**

@@ -292,7 +292,7 @@
   ;; near a = 14). Beyond a = 14.36, |x·Φ(x)| < 2^−150 rounds to 0 for x < 0 and 1 − Φ(−a) to 1 for
   ;; x > 0: those lanes are computed on a = 0 (giving −a·… = −0 for x < 0) with the Φ(−a) term of
   ;; x ≥ 0 cleared, so no multiply underflows (an x86 microcode assist, ~100 cycles, for every
-  ;; subnormal or underflowing result). −inf gives −0, +inf gives +inf, NaN stays NaN, −0 gives −0.
+  ;; subnormal or underflowing result). −inf gives NaN (as torch), +inf gives +inf, NaN stays NaN, −0 gives −0.
   (func (export "gelu") (param $x i32) (param $y i32) (param $n i32)
     (local $end i32) (local $t i32) (local $ylast i32) (local $out i32) (local $m i32)
     (local $v v128) (local $a v128) (local $p v128) (local $q v128) (local $w v128) (local $s v128) (local $d v128)
@@ -397,6 +397,9 @@
           (f32x4.mul (local.get $w) (i32x4.shl (i32x4.max_s (local.get $e) (local.get $e67)) (i32.const 23)))
           (local.get $big))))
         (i32x4.shr_s (local.get $v) (i32.const 31))))
+      ;; torch's x·Φ(x) at x = −inf is −inf·0 = NaN: kept for parity (the limit would be −0)
+      (v128.store (local.get $y) (v128.bitselect (v128.const f32x4 nan nan nan nan) (v128.load (local.get $y))
+        (f32x4.eq (local.get $v) (v128.const f32x4 -inf -inf -inf -inf))))
       (local.set $y (i32.add (local.get $y) (i32.const 16)))
       (br_if $l (i32.lt_u (local.tee $x (i32.add (local.get $x) (i32.const 16))) (local.get $end)))
       (if (local.get $t)
@@ -417,7 +420,7 @@
   ;; with g multiplied in after the first, so the intermediates stay at least as large as the result
   ;; (rounded once when subnormal) and never overflow before it does; lanes whose result is below
   ;; 2^−150 (judged from the exponent of z·g) get ±0 without the underflowing multiplies. For x ≥ 0,
-  ;; E·D only matters above 2^−60. +inf gives g, −inf ±0, NaN in x or g gives NaN.
+  ;; E·D only matters above 2^−60. ±inf give NaN (as torch), NaN in x or g gives NaN.
   (func (export "gelu_backward") (param $g i32) (param $x i32) (param $y i32) (param $n i32)
     (local $end i32) (local $t i32) (local $ylast i32) (local $out i32) (local $m i32)
     (local $v v128) (local $a v128) (local $p v128) (local $q v128) (local $w v128) (local $s v128) (local $d v128)
@@ -536,6 +539,9 @@
         (f32x4.mul (local.get $gv) (f32x4.sub (local.get $one) (f32x4.mul (local.get $w)
           (i32x4.shl (i32x4.max_s (local.get $e) (local.get $e67)) (i32.const 23)))))
         (i32x4.shr_s (local.get $v) (i32.const 31))))
+      ;; torch's Φ(x) + x·φ(x) at x = ±inf has ±inf·0 = NaN: kept for parity
+      (v128.store (local.get $y) (v128.bitselect (v128.const f32x4 nan nan nan nan) (v128.load (local.get $y))
+        (f32x4.eq (f32x4.abs (local.get $v)) (v128.const f32x4 inf inf inf inf))))
       (local.set $g (i32.add (local.get $g) (i32.const 16)))
       (local.set $y (i32.add (local.get $y) (i32.const 16)))
       (br_if $l (i32.lt_u (local.tee $x (i32.add (local.get $x) (i32.const 16))) (local.get $end)))
