@@ -3,28 +3,38 @@
  *
  *   npx tsx packages/tensor/bench/kernels.bench.ts      (or: pnpm bench)
  *
- * Reports matmul in GFLOP/s (2·M·N·K flops per product), elementwise ops (float32 exp, tanh and GELU,
- * and the binary arithmetic, on the WebAssembly SIMD kernels under the default backend), sum and
- * softmax in millions of elements per second. Total runtime stays well under a minute.
+ * Reports matmul, addmm and the linear weight gradients in GFLOP/s (2·M·N·K flops per product),
+ * elementwise ops (float32 exp, tanh, GELU, relu and the binary arithmetic, on the WebAssembly SIMD
+ * kernels under the default backend), sum, softmax and its backward, the causal softmax, fused
+ * cross-entropy, LayerNorm and the Adam update in millions of elements per second. Total runtime stays
+ * around a minute. The row kernels against their TypeScript twins: bench/rows.bench.ts.
  */
 import Benchmark from "benchmark";
 import {
   adamUpdate,
   add,
   addInPlace,
+  addmm,
   array,
+  causalSoftmax,
   type DType,
   exp,
   gelu,
   geluBackward,
   layerNorm,
   layerNormBackward,
+  linearWeightGrads,
   matmul,
   mul,
   type NDArray,
   Rng,
   randn,
+  relu,
+  reluBackward,
   softmax,
+  softmaxBackward,
+  softmaxCrossEntropyBackward,
+  softmaxCrossEntropyForward,
   sum,
   tanh,
   tanhBackward,
@@ -75,6 +85,22 @@ const adamM = new Float32Array(ADAM_N);
 const adamV = new Float32Array(ADAM_N);
 const ADAM_OPTS = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled: true };
 let adamStep = 0;
+
+const scores = data([16, 4, 64, 64]);
+const scoresGrad = data([16, 4, 64, 64]);
+const attnWeights = softmax(scores, -1);
+const ceTargets = {
+  target: array(
+    Array.from({ length: 4096 }, (_, i) => (i * 37) % 1000),
+    { dtype: "int32" },
+  ),
+  valid: array(new Array<number>(4096).fill(1), { dtype: "int32" }),
+};
+const ceGrad = array(new Array<number>(4096).fill(1 / 4096), { dtype: "float32" });
+const linX = data([1024, 128]);
+const linW = data([128, 512]);
+const linG = data([1024, 512]);
+const bias512 = data([512]);
 
 const acc1m = data([M]);
 const tanh1m = tanh(x1m);
@@ -151,6 +177,65 @@ const cases: Case[] = [
     fn: () => softmax(logits, -1),
     minSamples: 5,
     maxTime: 2,
+  },
+  {
+    name: "softmaxBackward 16x4x64x64 (attention)",
+    work: scores.size,
+    unit: "M elem/s",
+    fn: () => softmaxBackward(scoresGrad, attnWeights, -1),
+    minSamples: 5,
+    maxTime: 1.5,
+  },
+  {
+    name: "causalSoftmax 16x4x64x64",
+    work: scores.size,
+    unit: "M elem/s",
+    fn: () => causalSoftmax(scores),
+    minSamples: 5,
+    maxTime: 1.5,
+  },
+  {
+    name: "crossEntropy fwd+bwd 4096x1000",
+    work: 4096 * 1000,
+    unit: "M elem/s",
+    fn: () => {
+      const { saved } = softmaxCrossEntropyForward(logits, ceTargets);
+      return softmaxCrossEntropyBackward(ceGrad, saved, ceTargets);
+    },
+    minSamples: 5,
+    maxTime: 2,
+  },
+  {
+    name: "relu 1M float32",
+    work: M,
+    unit: "M elem/s",
+    fn: () => relu(x1m),
+    minSamples: 5,
+    maxTime: 1.5,
+  },
+  {
+    name: "reluBackward 1M float32",
+    work: M,
+    unit: "M elem/s",
+    fn: () => reluBackward(y1m, x1m),
+    minSamples: 5,
+    maxTime: 1.5,
+  },
+  {
+    name: "addmm 1024x128 · 128x512 + bias",
+    work: 2 * 1024 * 128 * 512,
+    unit: "GFLOP/s",
+    fn: () => addmm(bias512, linX, linW),
+    minSamples: 5,
+    maxTime: 1.5,
+  },
+  {
+    name: "linearWeightGrads g 1024x512, x 1024x128",
+    work: 2 * 1024 * 128 * 512,
+    unit: "GFLOP/s",
+    fn: () => linearWeightGrads(linG, linX),
+    minSamples: 5,
+    maxTime: 1.5,
   },
   {
     name: "layerNorm 1024x128 float32 (w, b)",

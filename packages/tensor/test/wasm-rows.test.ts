@@ -184,6 +184,7 @@ describe("row kernel bytes", () => {
       "function:log_softmax_backward",
       "function:softmax",
       "function:softmax_backward",
+      "function:softmax_causal",
       "function:softmax_stats",
       "function:sub_rows",
     ]);

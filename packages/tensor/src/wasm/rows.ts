@@ -14,6 +14,8 @@ import { align, decodeBase64, validating, WasmHeap, type WasmMemory } from "./ru
 export interface RowsExports {
   /** y = softmax of each row (y may equal x); stats: [max, Σ e^(x − max)] as float64 per row. */
   softmax(x: number, y: number, rows: number, n: number, stats: number): void;
+  /** Softmax of each row's first min(r mod L + 1, n) entries, zeros after (attention's causal mask). */
+  softmax_causal(x: number, y: number, rows: number, n: number, L: number): void;
   /** Only the [max, Σ e^(x − max)] stats (scratch: room for one row). */
   softmax_stats(x: number, rows: number, n: number, stats: number, scratch: number): void;
   /** y = f32(x − c_row), the difference in float64 (c: one float64 per row). */
@@ -145,8 +147,8 @@ export function pickRowKernels(elements: number, n: number, backward = false): W
  * Softmax (or, with `log`, log-softmax) of `rows` contiguous rows of `n` float32 values starting at
  * `src[start]`, as a new Float32Array; null when the TypeScript loops should run instead (backend,
  * size, or memory). Log-softmax is `x − lse` with `lse = m + log s` from the kernel's per-row max m and
- * sum s, formed here exactly as the TypeScript loop forms it. With `causal` = L > 0 the rows form
- * (L, n) matrices and row i keeps columns j ≤ i only (the rest are staged as −∞, giving weight 0).
+ * sum s, formed here exactly as the TypeScript loop forms it. With `causal` = L > 0 (softmax only)
+ * the rows form (L, n) matrices and row i keeps columns j ≤ i only, the rest get weight 0.
  */
 export function softmaxRowsWasm(
   src: Float32Array,
@@ -165,16 +167,11 @@ export function softmaxRowsWasm(
   const lseAt = statsAt + align(rows * 16);
   const rowAt = lseAt + align(rows * 8);
   if (!wasm.reserve(rowAt + n * 4)) return null;
-  const f32 = wasm.f32;
-  f32.set(src.subarray(start, start + size), x / 4);
+  if (causal > 0 && log) return null; // the causal mask is for softmax only
+  wasm.f32.set(src.subarray(start, start + size), x / 4);
   if (causal > 0) {
-    // Row r is row r mod L of its (L, n) matrix: columns after it are masked with −∞.
-    for (let r = 0, at = x / 4; r < rows; r++, at += n) {
-      const keep = (r % causal) + 1;
-      if (keep < n) f32.fill(Number.NEGATIVE_INFINITY, at + keep, at + n);
-    }
-  }
-  if (!log) {
+    wasm.exports.softmax_causal(x, x, rows, n, causal);
+  } else if (!log) {
     wasm.exports.softmax(x, x, rows, n, statsAt);
   } else {
     wasm.exports.softmax_stats(x, rows, n, statsAt, rowAt);

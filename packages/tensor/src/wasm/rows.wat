@@ -404,6 +404,30 @@
       (local.set $stats (i32.add (local.get $stats) (i32.const 16)))
       (br_if $rows (local.tee $rows (i32.sub (local.get $rows) (i32.const 1))))))
 
+  ;; Causal softmax: the rows form (L, n) matrices and row r (row r mod L of its matrix) is the softmax
+  ;; of its first keep = min(r mod L + 1, n) entries, the rest 0. The same as `softmax` of the row with
+  ;; -inf after the first keep entries (their e^(x - m) is 0 and adds 0 to s), bit for bit, but only the
+  ;; kept prefix is read and it takes the fast exp loop. $y may be $x.
+  (func (export "softmax_causal") (param $x i32) (param $y i32) (param $rows i32) (param $n i32) (param $L i32)
+    (local $m f32) (local $s f64) (local $bytes i32) (local $i i32) (local $keep i32)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eqz (local.get $rows)) (then (return)))
+    (loop $rows
+      (local.set $keep (i32.add (local.get $i) (i32.const 1)))
+      (if (i32.gt_u (local.get $keep) (local.get $n)) (then (local.set $keep (local.get $n))))
+      (local.set $m (call $row_max (local.get $x) (local.get $keep)))
+      (local.set $s (call $exp_row (local.get $x) (local.get $y) (local.get $keep) (local.get $m)))
+      (call $affine_row (local.get $y) (local.get $y) (local.get $keep) (f64.div (f64.const 1) (local.get $s))
+        (f64.const 0))
+      (memory.fill (i32.add (local.get $y) (i32.shl (local.get $keep) (i32.const 2))) (i32.const 0)
+        (i32.shl (i32.sub (local.get $n) (local.get $keep)) (i32.const 2)))
+      (local.set $x (i32.add (local.get $x) (local.get $bytes)))
+      (local.set $y (i32.add (local.get $y) (local.get $bytes)))
+      ;; the row index within its matrix wraps every L rows
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (if (i32.eq (local.get $i) (local.get $L)) (then (local.set $i (i32.const 0))))
+      (br_if $rows (local.tee $rows (i32.sub (local.get $rows) (i32.const 1))))))
+
   ;; [m, s] per row as in `softmax`, without writing probabilities ($scratch: room for one row).
   (func (export "softmax_stats") (param $x i32) (param $rows i32) (param $n i32) (param $stats i32)
     (param $scratch i32)
