@@ -450,3 +450,22 @@ export function makeVariant(v: Variant, dtype: DType, seed: number, positive = f
   expect(x.isContiguous()).toBe(false);
   return x;
 }
+
+/** Runs `fn` with a kernel backend switch set to `backend`, putting it back to "auto" afterwards. */
+export function withBackend<B extends string, T>(set: (backend: B) => void, backend: B, fn: () => T): T {
+  set(backend);
+  try {
+    return fn();
+  } finally {
+    set("auto" as B);
+  }
+}
+
+const ordinalBits = new Int32Array(1);
+const ordinalFloat = new Float32Array(ordinalBits.buffer);
+/** A float32's position on the number line in ulps (monotonic across zero: ±0 both map to 0). */
+export function ordinal32(x: number): number {
+  ordinalFloat[0] = x;
+  const b = ordinalBits[0] as number;
+  return b < 0 ? -(b & 0x7fffffff) : b;
+}

@@ -27,18 +27,12 @@ import {
 import { binaryWasmBytes, getWasmBinary } from "../src/wasm/binary.js";
 import { BINARY_WASM_BASE64 } from "../src/wasm/kernels.generated.js";
 import { UNARY_CHUNK } from "../src/wasm/unary.js";
+import { withBackend } from "./helpers.js";
 
 afterEach(() => setUnaryKernelBackend("auto"));
 
-/** Runs `fn` with the elementwise kernels forced to `backend`. */
-function using<T>(backend: UnaryKernelBackend, fn: () => T): T {
-  setUnaryKernelBackend(backend);
-  try {
-    return fn();
-  } finally {
-    setUnaryKernelBackend("auto");
-  }
-}
+/** Runs `fn` with the kernels forced to `backend`. */
+const using = <T>(backend: UnaryKernelBackend, fn: () => T): T => withBackend(setUnaryKernelBackend, backend, fn);
 
 const simd = getWasmBinary() !== null;
 

@@ -20,27 +20,12 @@ import {
 } from "../src/index.js";
 import { NORM_WASM_BASE64 } from "../src/wasm/kernels.generated.js";
 import { getWasmNorm, normWasmBytes } from "../src/wasm/norm.js";
+import { ordinal32, withBackend } from "./helpers.js";
 
 afterEach(() => setRowKernelBackend("auto"));
 
-/** Runs `fn` with the row kernels forced to `backend`. */
-function using<T>(backend: RowKernelBackend, fn: () => T): T {
-  setRowKernelBackend(backend);
-  try {
-    return fn();
-  } finally {
-    setRowKernelBackend("auto");
-  }
-}
-
-const bits = new Int32Array(1);
-const fbits = new Float32Array(bits.buffer);
-/** A float32's position on the number line in ulps (monotonic across zero: ±0 both map to 0). */
-function ordinal(x: number): number {
-  fbits[0] = x;
-  const b = bits[0] as number;
-  return b < 0 ? -(b & 0x7fffffff) : b;
-}
+/** Runs `fn` with the kernels forced to `backend`. */
+const using = <T>(backend: RowKernelBackend, fn: () => T): T => withBackend(setRowKernelBackend, backend, fn);
 
 /** Largest distance in float32 ulps between a and b; NaN and infinities must match exactly. */
 function maxUlps(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -53,7 +38,7 @@ function maxUlps(a: ArrayLike<number>, b: ArrayLike<number>): number {
       if (!Object.is(x, y) && !(Number.isNaN(x) && Number.isNaN(y))) throw new Error(`mismatch at ${i}: ${x} vs ${y}`);
       continue;
     }
-    worst = Math.max(worst, Math.abs(ordinal(x) - ordinal(y)));
+    worst = Math.max(worst, Math.abs(ordinal32(x) - ordinal32(y)));
   }
   return worst;
 }

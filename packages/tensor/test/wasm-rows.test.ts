@@ -24,27 +24,12 @@ import {
 } from "../src/index.js";
 import { ROWS_WASM_BASE64 } from "../src/wasm/kernels.generated.js";
 import { DATA_AT, getWasmRows, rowsWasmBytes } from "../src/wasm/rows.js";
+import { ordinal32, withBackend } from "./helpers.js";
 
 afterEach(() => setRowKernelBackend("auto"));
 
-/** Runs `fn` with the row kernels forced to `backend`. */
-function using<T>(backend: RowKernelBackend, fn: () => T): T {
-  setRowKernelBackend(backend);
-  try {
-    return fn();
-  } finally {
-    setRowKernelBackend("auto");
-  }
-}
-
-const bits = new Int32Array(1);
-const fbits = new Float32Array(bits.buffer);
-/** A float32's position on the number line in ulps (monotonic across zero: ±0 both map to 0). */
-function ordinal(x: number): number {
-  fbits[0] = x;
-  const b = bits[0] as number;
-  return b < 0 ? -(b & 0x7fffffff) : b;
-}
+/** Runs `fn` with the kernels forced to `backend`. */
+const using = <T>(backend: RowKernelBackend, fn: () => T): T => withBackend(setRowKernelBackend, backend, fn);
 
 /** Largest distance in float32 ulps between a and b; NaN must sit at the same places in both. */
 function maxUlps(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -61,7 +46,7 @@ function maxUlps(a: ArrayLike<number>, b: ArrayLike<number>): number {
       if (x !== y) throw new Error(`infinity mismatch at ${i}: ${x} vs ${y}`);
       continue;
     }
-    worst = Math.max(worst, Math.abs(ordinal(x) - ordinal(y)));
+    worst = Math.max(worst, Math.abs(ordinal32(x) - ordinal32(y)));
   }
   return worst;
 }

@@ -19,20 +19,14 @@ import {
   softmaxBackward,
 } from "../src/index.js";
 import { getWasmRows } from "../src/wasm/rows.js";
+import { withBackend } from "./helpers.js";
 
 afterEach(() => setRowKernelBackend("auto"));
 
 const simd = getWasmRows() !== null;
 
-/** Runs `fn` with the row kernels forced to `backend`. */
-function using<T>(backend: RowKernelBackend, fn: () => T): T {
-  setRowKernelBackend(backend);
-  try {
-    return fn();
-  } finally {
-    setRowKernelBackend("auto");
-  }
-}
+/** Runs `fn` with the kernels forced to `backend`. */
+const using = <T>(backend: RowKernelBackend, fn: () => T): T => withBackend(setRowKernelBackend, backend, fn);
 
 /** The first index where a and b differ as values (NaN equals NaN, +0 differs from −0), or −1. */
 function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -29,27 +29,15 @@ import {
 } from "../src/index.js";
 import { UNARY_WASM_BASE64 } from "../src/wasm/kernels.generated.js";
 import { getWasmUnary, UNARY_CHUNK, unaryWasmBytes } from "../src/wasm/unary.js";
+import { ordinal32, withBackend } from "./helpers.js";
 
 afterEach(() => setUnaryKernelBackend("auto"));
 
-/** Runs `fn` with the elementwise kernels forced to `backend`. */
-function using<T>(backend: UnaryKernelBackend, fn: () => T): T {
-  setUnaryKernelBackend(backend);
-  try {
-    return fn();
-  } finally {
-    setUnaryKernelBackend("auto");
-  }
-}
+/** Runs `fn` with the kernels forced to `backend`. */
+const using = <T>(backend: UnaryKernelBackend, fn: () => T): T => withBackend(setUnaryKernelBackend, backend, fn);
 
 const bits = new Int32Array(1);
 const fbits = new Float32Array(bits.buffer);
-/** A float32's position on the number line in ulps (monotonic across zero: ±0 both map to 0). */
-function ordinal(x: number): number {
-  fbits[0] = x;
-  const b = bits[0] as number;
-  return b < 0 ? -(b & 0x7fffffff) : b;
-}
 /** The float32 at a position on the number line. */
 function fromOrdinal(o: number): number {
   bits[0] = o < 0 ? -o | 0x80000000 : o;
@@ -66,7 +54,7 @@ function ulpAt(x: number): number {
 /** Every `step`-th float32 from lo to hi. */
 function sweep(lo: number, hi: number, step: number): Float32Array {
   const out: number[] = [];
-  for (let o = ordinal(lo); o <= ordinal(hi); o += step) out.push(fromOrdinal(o));
+  for (let o = ordinal32(lo); o <= ordinal32(hi); o += step) out.push(fromOrdinal(o));
   return Float32Array.from(out);
 }
 
@@ -99,7 +87,7 @@ function worstUlps(xs: Float32Array, got: Float32Array, ref: (x: number) => numb
       expect(Object.is(y, want), `at x = ${xs[i]}: ${y} vs ${want}`).toBe(true);
       continue;
     }
-    worst = Math.max(worst, Math.abs(ordinal(y) - ordinal(want)));
+    worst = Math.max(worst, Math.abs(ordinal32(y) - ordinal32(want)));
   }
   return worst;
 }
@@ -364,7 +352,7 @@ describe.runIf(simd)("tails, chunks and layouts", () => {
     for (let i = 0; i < 600; i++) {
       const xv = base[i] as number;
       const want = Math.fround((g[i % 100] as number) * (Phi(xv) + xv * phi(xv)));
-      expect(Math.abs(ordinal(d[i] as number) - ordinal(want))).toBeLessThanOrEqual(1);
+      expect(Math.abs(ordinal32(d[i] as number) - ordinal32(want))).toBeLessThanOrEqual(1);
     }
     expect(geluBackward(array([1, 2], { dtype: "float64" }), array([0, 0])).dtype).toBe("float64");
     expect(Array.from(geluBackward(array([1, 2]), array([0, 0])).data)).toEqual([0.5, 1]);
@@ -411,7 +399,7 @@ describe("setUnaryKernelBackend", () => {
       const wasm = using("wasm", () => OPS[op](x).data as Float32Array);
       let worst = 0;
       for (let i = 0; i < js.length; i++) {
-        worst = Math.max(worst, Math.abs(ordinal(js[i] as number) - ordinal(wasm[i] as number)));
+        worst = Math.max(worst, Math.abs(ordinal32(js[i] as number) - ordinal32(wasm[i] as number)));
       }
       expect(worst, op).toBeLessThanOrEqual(tolerance[op]);
     }

@@ -95,6 +95,12 @@ export class CrossEntropySaved {
     this.generation = generation;
   }
 
+  /** Wraps probabilities the caller already has as an array (shape (N, C)). */
+  static fromProbs(probs: NDArray): CrossEntropySaved {
+    // Only the shape of `logits` is read when the probabilities are materialized.
+    return new CrossEntropySaved(probs, probs);
+  }
+
   /** True while the probabilities still sit at DATA_AT in the row kernels' memory. */
   isResident(): boolean {
     return this.materialized === null && this.wasm !== null && this.wasm.generation === this.generation;
@@ -208,8 +214,7 @@ export function softmaxCrossEntropyBackward(
   const [n, c] = shapeOf.shape as [number, number];
   const G = g.toTypedArray();
   if (shapeOf.dtype === "float32") {
-    // Given as an array, the probabilities stand in for the logits (only their shape is read then).
-    const fast = crossEntropyBackwardWasm(G, saved ?? new CrossEntropySaved(shapeOf, shapeOf), n, c, t);
+    const fast = crossEntropyBackwardWasm(G, saved ?? CrossEntropySaved.fromProbs(shapeOf), n, c, t);
     if (fast) return fast;
   }
   const P = saved ? saved.probs().toTypedArray() : (probs as NDArray).toTypedArray();

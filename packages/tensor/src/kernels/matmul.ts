@@ -482,10 +482,9 @@ export function linearWeightGrads(g: NDArray, x: NDArray): { gw: NDArray; gb: ND
   if (wasm) {
     const out = allocate(g.dtype, M * N);
     const sums = new Float64Array(M);
-    const offs = new Int32Array(1);
-    const xOffs = Int32Array.of(x.offset);
-    offs[0] = gT.offset;
-    if (wasmBatches(wasm, es as 4 | 8, M, N, K, gT, x, offs, xOffs, out, null, sums)) {
+    if (
+      wasmBatches(wasm, es as 4 | 8, M, N, K, gT, x, Int32Array.of(gT.offset), Int32Array.of(x.offset), out, null, sums)
+    ) {
       const gb = allocate(g.dtype, M);
       gb.set(sums);
       return { gw: new NDArray(out, [M, N]), gb: new NDArray(gb, [M]) };
