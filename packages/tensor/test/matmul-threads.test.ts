@@ -115,6 +115,22 @@ describe("threaded results are bitwise the single-thread ones", () => {
     }
   });
 
+  it("products back to back: each chunk runs once, whichever thread claims it", () => {
+    // Workers that wake late for one product must never run a chunk of the next.
+    setMatmulBackend("wasm");
+    const cases = Array.from({ length: 60 }, (_, i) => {
+      const M = 130 + ((i * 37) % 97);
+      const K = 120 + ((i * 53) % 61);
+      const N = 140 + ((i * 29) % 83);
+      return [gen([M, K], "float32", i), gen([K, N], "float32", i + 100)] as const;
+    });
+    setNumThreads(1);
+    const one = cases.map(([a, b]) => matmul(a, b));
+    setNumThreads(2);
+    const many = cases.map(([a, b]) => matmul(a, b));
+    for (let i = 0; i < cases.length; i++) expect(identical(one[i] as NDArray, many[i] as NDArray)).toBe(true);
+  });
+
   it("matches the TypeScript gemm", () => {
     setNumThreads(2);
     setMatmulBackend("auto");

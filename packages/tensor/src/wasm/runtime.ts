@@ -114,25 +114,34 @@ export class WasmHeap {
 }
 
 /**
- * One worker's share: the 15 gemm arguments (element size first), optionally followed by a count of
- * products and the byte offset of an int32 table of their (A, B, C) byte offsets (batch entries).
+ * A product cut into chunks for the pool, as int32 fields: `[es, M, N, K, pA, ars, acs, pB, brs, bcs,
+ * pC, ldc, table, unit, total, offA, offB, wsBase, wsSize]`. With `table` 0, chunk i is rows
+ * [i·unit, min(total, (i+1)·unit)) of one product (total = M); otherwise it is those batch entries of
+ * the int32 (A, B, C) byte-offset triples at byte offset `table` (total = the entry count). Thread t
+ * (the caller is 0) packs in the workspace at `wsBase + t·wsSize`, at offsets offA / offB / 0.
  */
 export type GemmJob = readonly number[];
 
 /**
- * Extra threads that run `gemm` jobs on the same (shared) memory. The caller hands jobs to at most
- * `available()` workers, runs its own share, then blocks in `join()` until the workers are done.
+ * Extra threads that run gemm chunks on the same (shared) memory alongside the caller.
  */
 export interface GemmPool {
-  /** Workers ready to take a job now (0 while they start up or when there are none). */
+  /** Workers ready to take part now (0 while they start up or when there are none). */
   available(): number;
-  /** Starts one job on each of the first `jobs.length` ready workers. */
-  dispatch(jobs: readonly GemmJob[]): void;
-  /** Wakes the workers ahead of a dispatch (they stay awake a little while), hiding their wake-up. */
+  /**
+   * Runs chunks 0..chunks−1 of `job`, each exactly once, on the workers and on this thread (which runs
+   * its chunks with `runChunk`); returns when all are finished, and throws if one failed.
+   */
+  run(job: GemmJob, chunks: number, runChunk: (chunk: number) => void): void;
+  /** Wakes the workers ahead of a product (they stay awake a little while), hiding their wake-up. */
   wake(): void;
-  /** Blocks until every dispatched job has finished; throws if one failed. */
-  join(): void;
 }
+
+/**
+ * Chunks per thread a split product is cut into: enough that a thread the OS or the GC holds up for a
+ * while leaves little for the others to wait on, few enough that packing B once per chunk stays cheap.
+ */
+export const CHUNKS_PER_THREAD = 3;
 
 /**
  * Products with M·N·K·(es / 4) below this run on one thread even when a pool is installed: waking the
@@ -217,22 +226,86 @@ export class WasmGemm extends WasmHeap {
       this.exports.gemm(es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, ...this.pointers(es, M, K, work));
       return;
     }
-    const chunk = roundUp(Math.ceil(M / (helpers + 1)), this.MR);
-    const size = this.threadWorkspace(es, M, N, K);
-    const jobs: GemmJob[] = [];
-    // Row blocks 1.. go to the workers, block 0 stays on this thread.
-    for (let t = 1, m0 = chunk; t <= helpers && m0 < M; t++, m0 += chunk) {
-      const m = Math.min(chunk, M - m0);
-      const rowA = pA + m0 * ars * es;
-      const rowC = pC + m0 * ldc * es;
-      jobs.push([es, m, N, K, rowA, ars, acs, pB, brs, bcs, rowC, ldc, ...this.pointers(es, m, K, work + t * size)]);
+    const unit = roundUp(Math.ceil(M / ((helpers + 1) * CHUNKS_PER_THREAD)), this.MR);
+    const job = [es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, 0, unit, M, ...this.offsets(es, unit, N, K, work)];
+    pool.run(job, Math.ceil(M / unit), (chunk) => this.runChunk(job, chunk, 0));
+  }
+
+  /** [offA, offB, wsBase, wsSize] of a {@link GemmJob} whose gemm calls have at most `rows` rows. */
+  private offsets(es: number, rows: number, N: number, K: number, work: number): number[] {
+    const [packA, packB] = this.pointers(es, rows, K, 0);
+    return [packA, packB, work, this.threadWorkspace(es, rows, N, K)];
+  }
+
+  /**
+   * Runs chunk `chunk` of `job` on this thread with thread `thread`'s workspace; the pool's workers
+   * run the same steps (pool.ts), so where a chunk runs never changes its result.
+   */
+  private runChunk(job: GemmJob, chunk: number, thread: number): void {
+    const [es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, table, unit, total, offA, offB, wsBase, wsSize] =
+      job as number[] as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
+    const ws = wsBase + thread * wsSize;
+    const from = chunk * unit;
+    const to = Math.min(total, from + unit);
+    if (table === 0) {
+      this.exports.gemm(
+        es,
+        to - from,
+        N,
+        K,
+        pA + from * ars * es,
+        ars,
+        acs,
+        pB,
+        brs,
+        bcs,
+        pC + from * ldc * es,
+        ldc,
+        ws + offA,
+        ws + offB,
+        ws,
+      );
+      return;
     }
-    pool.dispatch(jobs);
-    try {
-      const m = Math.min(chunk, M);
-      this.exports.gemm(es, m, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, ...this.pointers(es, m, K, work));
-    } finally {
-      pool.join();
+    const t = new Int32Array(this.memory.buffer, table, 3 * total);
+    for (let b = from; b < to; b++) {
+      this.exports.gemm(
+        es,
+        M,
+        N,
+        K,
+        t[3 * b] as number,
+        ars,
+        acs,
+        t[3 * b + 1] as number,
+        brs,
+        bcs,
+        t[3 * b + 2] as number,
+        ldc,
+        ws + offA,
+        ws + offB,
+        ws,
+      );
     }
   }
 
@@ -289,20 +362,9 @@ export class WasmGemm extends WasmHeap {
       run(0, count, work);
       return;
     }
-    const chunk = Math.ceil(count / (helpers + 1));
-    const size = this.threadWorkspace(es, M, N, K);
-    const jobs: GemmJob[] = [];
-    for (let w = 1, b0 = chunk; w <= helpers && b0 < count; w++, b0 += chunk) {
-      const n = Math.min(chunk, count - b0);
-      const [packA, packB, tile] = this.pointers(es, M, K, work + w * size);
-      jobs.push([es, M, N, K, 0, ars, acs, 0, brs, bcs, 0, N, packA, packB, tile, n, table + 12 * b0]);
-    }
-    pool.dispatch(jobs);
-    try {
-      run(0, Math.min(chunk, count), work);
-    } finally {
-      pool.join();
-    }
+    const unit = Math.ceil(count / ((helpers + 1) * CHUNKS_PER_THREAD));
+    const job = [es, M, N, K, 0, ars, acs, 0, brs, bcs, 0, N, table, unit, count, ...this.offsets(es, M, N, K, work)];
+    pool.run(job, Math.ceil(count / unit), (chunk) => this.runChunk(job, chunk, 0));
   }
 
   /** Column sums in float64 of `rows` rows of n elements at byte offset `pX`, into n float64 at `pOut`. */
