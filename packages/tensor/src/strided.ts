@@ -39,6 +39,9 @@ export function stridedOffsets(shape: Shape, strides: readonly number[], offset:
   }
 }
 
+/** Rows at least this long are copied with `set` (a view and a memcpy beat an element loop). */
+const BLOCK_ROW_MIN = 16;
+
 /**
  * Copies the strided layout (shape, strides, offset) of `src` into `dst` in row-major order, walking
  * rows of the last dim with an odometer over the outer dims: no offset list is built, and dims that
@@ -74,12 +77,23 @@ export function copyStrided(
   }
   const inner = dims[ndim - 1] as number;
   const step = steps[ndim - 1] as number;
+  // Rows of one typed-array type are copied as blocks: this function sees every element type, so
+  // its element loop is polymorphic and ~10× slower than a memcpy (e.g. merging attention heads).
+  const blocks =
+    step === 1 &&
+    inner >= BLOCK_ROW_MIN &&
+    ArrayBuffer.isView(dst) &&
+    ArrayBuffer.isView(src) &&
+    dst.constructor === src.constructor;
   const counter = new Array<number>(ndim).fill(0);
   let base = offset;
   let k = 0;
   for (;;) {
     let p = base;
-    if (step === 1) for (let j = 0; j < inner; j++) dst[k++] = src[p++] as number;
+    if (blocks) {
+      (dst as Float32Array).set((src as Float32Array).subarray(p, p + inner), k);
+      k += inner;
+    } else if (step === 1) for (let j = 0; j < inner; j++) dst[k++] = src[p++] as number;
     else for (let j = 0; j < inner; j++, p += step) dst[k++] = src[p] as number;
     let d = ndim - 2;
     for (; d >= 0; d--) {
