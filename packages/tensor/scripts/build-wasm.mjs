@@ -69,22 +69,35 @@ export async function assembleKernels() {
   };
 }
 
-/** Assembles the row kernels (softmax, log-softmax, cross-entropy: src/wasm/rows.wat) into `{ rows: bytes }`. */
-export async function assembleRowKernels() {
-  const assemble = await assembler();
-  return { rows: assemble("rows.wat", readWat("rows.wat")) };
+/** `file` assembled twice: importing an ordinary memory (`name`) and a shared one (`name_shared`, for the pool). */
+function withSharedTwin(assemble, name, file) {
+  const src = readWat(file);
+  return {
+    [name]: assemble(file, src),
+    [`${name}_shared`]: assemble(`${file} (shared)`, src.replace(MEMORY_IMPORT, SHARED_MEMORY_IMPORT)),
+  };
 }
 
-/** Assembles the LayerNorm (src/wasm/norm.wat) and Adam update (src/wasm/optim.wat) kernels into `{ norm, optim }`. */
+/** Assembles the row kernels (softmax, log-softmax, cross-entropy: src/wasm/rows.wat) into `{ rows, rows_shared }`. */
+export async function assembleRowKernels() {
+  return withSharedTwin(await assembler(), "rows", "rows.wat");
+}
+
+/**
+ * Assembles the LayerNorm (src/wasm/norm.wat) and Adam update (src/wasm/optim.wat) kernels, which run over
+ * the row kernels' memory, into `{ norm, norm_shared, optim, optim_shared }`.
+ */
 export async function assembleNormOptimKernels() {
   const assemble = await assembler();
-  return { norm: assemble("norm.wat", readWat("norm.wat")), optim: assemble("optim.wat", readWat("optim.wat")) };
+  return { ...withSharedTwin(assemble, "norm", "norm.wat"), ...withSharedTwin(assemble, "optim", "optim.wat") };
 }
 
-/** Assembles the elementwise kernels (exp, tanh, sigmoid, gelu and its backward: src/wasm/unary.wat) into `{ unary: bytes }`. */
+/**
+ * Assembles the elementwise kernels (exp, tanh, sigmoid, gelu and its backward: src/wasm/unary.wat) into
+ * `{ unary, unary_shared }`.
+ */
 export async function assembleUnaryKernels() {
-  const assemble = await assembler();
-  return { unary: assemble("unary.wat", readWat("unary.wat")) };
+  return withSharedTwin(await assembler(), "unary", "unary.wat");
 }
 
 /** Assembles the binary float32 arithmetic kernels (add, sub, mul, div, tanh backward: src/wasm/binary.wat) into `{ binary: bytes }`. */

@@ -22,7 +22,7 @@ import {
   softmaxCrossEntropy,
   softmaxCrossEntropyBackward,
 } from "../src/index.js";
-import { ROWS_WASM_BASE64 } from "../src/wasm/kernels.generated.js";
+import { ROWS_SHARED_WASM_BASE64, ROWS_WASM_BASE64 } from "../src/wasm/kernels.generated.js";
 import { DATA_AT, getWasmRows, rowsWasmBytes } from "../src/wasm/rows.js";
 import { ordinal32, withBackend } from "./helpers.js";
 
@@ -151,7 +151,8 @@ const simd = getWasmRows() !== null;
 describe("row kernel bytes", () => {
   it("match a fresh assembly of src/wasm/rows.wat (run `pnpm --filter @typegrad/tensor build:wasm` if not)", async () => {
     const fresh = await assembleRowKernels();
-    expect(Object.keys(fresh)).toEqual(["rows"]);
+    expect(Object.keys(fresh)).toEqual(["rows", "rows_shared"]);
+    expect(Buffer.from(fresh.rows_shared as Uint8Array).toString("base64")).toBe(ROWS_SHARED_WASM_BASE64);
     expect(Buffer.from(rowsWasmBytes()).equals(Buffer.from(fresh.rows as Uint8Array))).toBe(true);
     expect(Buffer.from(rowsWasmBytes()).toString("base64")).toBe(ROWS_WASM_BASE64);
   });
@@ -167,6 +168,7 @@ describe("row kernel bytes", () => {
       "function:ce_backward",
       "function:dot_rows",
       "function:log_softmax_backward",
+      "function:set_scratch",
       "function:softmax",
       "function:softmax_backward",
       "function:softmax_causal",

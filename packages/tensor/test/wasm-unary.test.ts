@@ -27,7 +27,7 @@ import {
   UNARY_WASM_MIN,
   type UnaryKernelBackend,
 } from "../src/index.js";
-import { UNARY_WASM_BASE64 } from "../src/wasm/kernels.generated.js";
+import { UNARY_SHARED_WASM_BASE64, UNARY_WASM_BASE64 } from "../src/wasm/kernels.generated.js";
 import { getWasmUnary, UNARY_CHUNK, unaryWasmBytes } from "../src/wasm/unary.js";
 import { ordinal32, withBackend } from "./helpers.js";
 
@@ -97,7 +97,8 @@ const simd = getWasmUnary() !== null;
 describe("unary kernel bytes", () => {
   it("match a fresh assembly of src/wasm/unary.wat (run `pnpm --filter @typegrad/tensor build:wasm` if not)", async () => {
     const fresh = await assembleUnaryKernels();
-    expect(Object.keys(fresh)).toEqual(["unary"]);
+    expect(Object.keys(fresh)).toEqual(["unary", "unary_shared"]);
+    expect(Buffer.from(fresh.unary_shared as Uint8Array).toString("base64")).toBe(UNARY_SHARED_WASM_BASE64);
     expect(Buffer.from(unaryWasmBytes()).equals(Buffer.from(fresh.unary as Uint8Array))).toBe(true);
     expect(Buffer.from(unaryWasmBytes()).toString("base64")).toBe(UNARY_WASM_BASE64);
   });

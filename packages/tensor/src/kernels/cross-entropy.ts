@@ -101,9 +101,14 @@ export class CrossEntropySaved {
     return new CrossEntropySaved(probs, probs);
   }
 
-  /** True while the probabilities still sit at DATA_AT in the row kernels' memory. */
-  isResident(): boolean {
-    return this.materialized === null && this.wasm !== null && this.wasm.generation === this.generation;
+  /**
+   * True while the probabilities still sit at DATA_AT in the row kernels' memory (of `wasm`, when
+   * given: the instance changes when a worker pool is installed or removed).
+   */
+  isResident(wasm: WasmRows | null = this.wasm): boolean {
+    return (
+      this.materialized === null && this.wasm !== null && wasm === this.wasm && this.wasm.generation === this.generation
+    );
   }
 
   /**
@@ -119,7 +124,8 @@ export class CrossEntropySaved {
     }
     const x = this.logits;
     wasm.f32.set(x.data.subarray(x.offset, x.offset + n * c), DATA_AT / 4);
-    wasm.exports.softmax(DATA_AT, DATA_AT, n, c, stats);
+    const row = { at: DATA_AT, step: c * 4 };
+    wasm.rowsCall("softmax", n, c, [row, row, "count", c, { at: stats, step: 16 }]);
   }
 
   /** The softmax probabilities (N, C) as an array (copied out of WebAssembly memory on first call). */
@@ -127,8 +133,9 @@ export class CrossEntropySaved {
     if (this.materialized) return this.materialized;
     const [n, c] = this.logits.shape as [number, number];
     const size = n * c;
-    const wasm = this.wasm as WasmRows;
-    const resident = this.isResident();
+    // Not resident: recomputed in the current instance (the pool may have changed it), or in the old one.
+    const wasm = (this.isResident() ? this.wasm : (pickRowKernels(size, c) ?? this.wasm)) as WasmRows;
+    const resident = this.isResident(wasm);
     if (!wasm.reserve(DATA_AT + align(size * 4) + n * 16)) {
       throw new RangeError(`softmaxCrossEntropy: no room for ${n}×${c} probabilities in WebAssembly memory`);
     }
@@ -269,7 +276,8 @@ function crossEntropyWasm(
     if (w) f64.set(w, wAt / 8);
     wasm.exports.dot_rows(x, wAt, w ? 1 : 0, n, c, dotAt);
   }
-  wasm.exports.softmax(x, x, n, c, statsAt);
+  const row = { at: x, step: c * 4 };
+  wasm.rowsCall("softmax", n, c, [row, row, "count", c, { at: statsAt, step: 16 }]);
   const losses = new Float32Array(n);
   const st = statsAt / 8;
   const dt = dotAt / 8;
@@ -307,7 +315,7 @@ function crossEntropyBackwardWasm(
   const p = DATA_AT;
   const coefAt = p + align(size * 4);
   const wAt = coefAt + align(n * 16);
-  const resident = saved.isResident();
+  const resident = saved.isResident(wasm);
   if (!wasm.reserve(wAt + c * 8)) return null;
   // Recomputing the probabilities uses the coefficient rows as scratch for its stats.
   saved.stageInto(wasm, resident, coefAt);
@@ -326,7 +334,9 @@ function crossEntropyBackwardWasm(
     f64[co + 2 * i + 1] = s;
   }
   if (w && eps > 0) f64.set(w, wAt / 8);
-  wasm.exports.ce_backward(p, p, n, c, coefAt, wAt, eps > 0 ? 1 : 0, w ? 1 : 0);
+  const row = { at: p, step: c * 4 };
+  const coef = { at: coefAt, step: 16 };
+  wasm.rowsCall("ce_backward", n, c, [row, row, "count", c, coef, wAt, eps > 0 ? 1 : 0, w ? 1 : 0]);
   const out = wasm.f32.slice(p / 4, p / 4 + size);
   for (let i = 0; i < n; i++) {
     const row = i * c;

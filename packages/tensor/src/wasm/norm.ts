@@ -5,7 +5,7 @@
  * instantiated lazily and synchronously on first use. The TypeScript loops in kernels/layer-norm.ts stay
  * the portable fallback and the float64 path.
  */
-import { NORM_WASM_BASE64 } from "./kernels.generated.js";
+import { NORM_SHARED_WASM_BASE64, NORM_WASM_BASE64 } from "./kernels.generated.js";
 import { DATA_AT, getRowKernelBackend, getWasmRows, type WasmRows } from "./rows.js";
 import { align, decodeBase64, validating } from "./runtime.js";
 
@@ -51,17 +51,20 @@ export function normWasmBytes(): Uint8Array<ArrayBuffer> {
   return normBytes;
 }
 
+let sharedBytes: Uint8Array<ArrayBuffer> | undefined;
 let instance: WasmNorm | null | undefined;
 
 /**
- * The LayerNorm kernels over the row kernels' memory, created on first call; null when this engine has
- * no WebAssembly SIMD (validating the module is the feature test).
+ * The LayerNorm kernels over the row kernels' memory (an ordinary or, with a worker pool, a shared
+ * one), created on first call and again when that memory changes; null when this engine has no
+ * WebAssembly SIMD (validating the module is the feature test).
  */
 export function getWasmNorm(): WasmNorm | null {
-  if (instance !== undefined) return instance;
-  instance = null;
   const mem = getWasmRows();
-  const bytes = normWasmBytes();
+  if (instance !== undefined && (instance === null || instance.mem === mem)) return instance;
+  instance = null;
+  if (mem?.shared) sharedBytes ??= decodeBase64(NORM_SHARED_WASM_BASE64);
+  const bytes = mem?.shared && sharedBytes ? sharedBytes : normWasmBytes();
   const api = mem ? validating(bytes) : null;
   if (mem && api) {
     const exports = new api.Instance(new api.Module(bytes), { env: { memory: mem.memory } }).exports as NormExports;

@@ -6,7 +6,7 @@
  * kernel reproduces it bit for bit; {@link setOptimizerKernelBackend} forces either one.
  */
 import { ArgumentError } from "../errors.js";
-import { OPTIM_WASM_BASE64 } from "./kernels.generated.js";
+import { OPTIM_SHARED_WASM_BASE64, OPTIM_WASM_BASE64 } from "./kernels.generated.js";
 import { DATA_AT, getWasmRows, type WasmRows } from "./rows.js";
 import { decodeBase64, validating } from "./runtime.js";
 
@@ -45,17 +45,20 @@ export function optimWasmBytes(): Uint8Array<ArrayBuffer> {
   return optimBytes;
 }
 
+let sharedBytes: Uint8Array<ArrayBuffer> | undefined;
 let instance: WasmOptim | null | undefined;
 
 /**
- * The optimizer kernels over the row kernels' memory, created on first call; null when this engine has
- * no WebAssembly SIMD (validating the module is the feature test).
+ * The optimizer kernels over the row kernels' memory (an ordinary or, with a worker pool, a shared
+ * one), created on first call and again when that memory changes; null when this engine has no
+ * WebAssembly SIMD (validating the module is the feature test).
  */
 export function getWasmOptim(): WasmOptim | null {
-  if (instance !== undefined) return instance;
-  instance = null;
   const mem = getWasmRows();
-  const bytes = optimWasmBytes();
+  if (instance !== undefined && (instance === null || instance.mem === mem)) return instance;
+  instance = null;
+  if (mem?.shared) sharedBytes ??= decodeBase64(OPTIM_SHARED_WASM_BASE64);
+  const bytes = mem?.shared && sharedBytes ? sharedBytes : optimWasmBytes();
   const api = mem ? validating(bytes) : null;
   if (mem && api) {
     const exports = new api.Instance(new api.Module(bytes), { env: { memory: mem.memory } }).exports as OptimExports;

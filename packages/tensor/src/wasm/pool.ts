@@ -1,26 +1,31 @@
 /**
- * A `worker_threads` pool for the wasm gemm (Node only; imported by src/node.ts, never by the
- * portable entry point). Each worker instantiates the same compiled module over the same shared
- * WebAssembly.Memory and then sleeps in `Atomics.wait` on a small control block. A product is cut
- * into chunks (row blocks, or runs of batch entries); the calling thread publishes it, wakes the
- * workers with `Atomics.notify`, and then every thread, the caller included, claims chunks from one
- * atomic counter until none are left. The caller blocks until all claimed chunks are finished, so
- * `matmul` stays synchronous.
+ * A `worker_threads` pool for the wasm kernels (Node only; imported by src/node.ts, never by the
+ * portable entry point). Each worker instantiates the gemm module and the other shared kernel modules
+ * (src/wasm/parallel.ts) over the same shared WebAssembly.Memory objects as the calling thread, then
+ * sleeps in `Atomics.wait` on a small control block. A job (a product, or a row or element range of
+ * another kernel) is cut into chunks; the calling thread publishes it, wakes the workers with
+ * `Atomics.notify`, and then every thread, the caller included, claims chunks from one atomic counter
+ * until none are left. The caller blocks until all claimed chunks are finished, so kernels stay
+ * synchronous.
  *
  * Claiming instead of a fixed split matters on a machine with as many threads as cores: when the
  * engine's GC threads or the OS take a worker's core for a few milliseconds, the caller simply takes
  * the chunks the worker has not reached instead of waiting for it.
  */
 import { Worker } from "node:worker_threads";
-import type { GemmJob, GemmPool, WasmGemm } from "./runtime.js";
+import { FAMILY_EXPORTS, MAX_CALL_ARGS, MAX_CALL_THREADS, SCRATCH_BYTES, type SharedKernels } from "./parallel.js";
+import { JOB_CALL, type KernelPool, type PoolJob, type WasmGemm } from "./runtime.js";
 
 // Control block layout (Int32Array over a SharedArrayBuffer).
-const GEN = 0; // bumped once per dispatch; workers wait on it
+const GEN = 0; // bumped once per job; workers wait on it
 const CLAIM = 1; // (generation & 0xffff) << 16 | chunks not yet claimed
-const FINISHED = 2; // chunks finished in the current dispatch
+const FINISHED = 2; // chunks finished in the current job
 const ERR = 3; // set when a chunk threw
-const JOB = 8; // the GemmJob fields (see runtime.ts), shared by all threads
-const HEADER = JOB + 24;
+const COUNT = 4; // chunks in the current job
+const BY_WORKERS = 5; // chunks the workers have run since the pool started (for tests and diagnostics)
+const JOB = 8; // the PoolJob fields (see runtime.ts), shared by all threads
+const JOB_FIELDS = 6 + 3 * MAX_CALL_ARGS;
+const HEADER = JOB + JOB_FIELDS;
 // Per worker: [0] ready flag.
 const SLOT = 1;
 
@@ -35,63 +40,83 @@ const STARTUP_TIMEOUT_MS = 5000;
 
 /**
  * The code each worker runs (plain JS, so it loads the same way under tsx, vitest and the built
- * package). `runChunk` mirrors WasmGemm.runChunk in runtime.ts; thread t uses workspace t.
+ * package). `runGemm` mirrors WasmGemm.runChunk in runtime.ts and `runCall` splitCall's chunks in
+ * parallel.ts; thread t uses workspace t and the row kernels' scratch t.
  */
 const WORKER_SOURCE = `
 const { workerData } = require("node:worker_threads");
-const { module, memory, control, slot } = workerData;
+const { gemmModule, gemmMemory, families, control, slot } = workerData;
 const ctl = new Int32Array(control);
-const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
 const thread = slot + 1;
-function runChunk(j, chunk) {
-  const es = j[0], M = j[1], N = j[2], K = j[3], ars = j[5], acs = j[6], brs = j[8], bcs = j[9], ldc = j[11];
-  const table = j[12], unit = j[13], total = j[14];
-  const ws = j[17] + thread * j[18], packA = ws + j[15], packB = ws + j[16];
+const gemm = new WebAssembly.Instance(gemmModule, { env: { memory: gemmMemory } }).exports.gemm;
+const calls = families.map(({ module, memory, fns }) => {
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  if (exports.set_scratch) exports.set_scratch(thread * ${SCRATCH_BYTES});
+  return fns.map((name) => exports[name]);
+});
+function runGemm(j, chunk) {
+  const es = j[1], M = j[2], N = j[3], K = j[4], ars = j[6], acs = j[7], brs = j[9], bcs = j[10], ldc = j[12];
+  const table = j[13], unit = j[14], total = j[15];
+  const ws = j[18] + thread * j[19], packA = ws + j[16], packB = ws + j[17];
   const from = chunk * unit, to = Math.min(total, from + unit);
   if (table === 0) {
-    gemm(es, to - from, N, K, j[4] + from * ars * es, ars, acs, j[7], brs, bcs, j[10] + from * ldc * es, ldc,
+    gemm(es, to - from, N, K, j[5] + from * ars * es, ars, acs, j[8], brs, bcs, j[11] + from * ldc * es, ldc,
       packA, packB, ws);
   } else {
-    const t = new Int32Array(memory.buffer, table, 3 * total);
+    const t = new Int32Array(gemmMemory.buffer, table, 3 * total);
     for (let b = from; b < to; b++) {
       gemm(es, M, N, K, t[3 * b], ars, acs, t[3 * b + 1], brs, bcs, t[3 * b + 2], ldc, packA, packB, ws);
     }
   }
+}
+function runCall(j, chunk) {
+  const unit = j[3], total = j[4], from = chunk * unit, to = Math.min(total, from + unit);
+  const args = [];
+  for (let i = 0; i < j[5]; i++) {
+    const kind = j[6 + 3 * i], a = j[7 + 3 * i], b = j[8 + 3 * i];
+    args.push(kind === 0 ? a : kind === 1 ? a + from * b : to - from);
+  }
+  calls[j[1]][j[2]](...args);
 }
 let seen = Atomics.load(ctl, ${GEN});
 Atomics.store(ctl, ${HEADER} + slot * ${SLOT}, 1);
 Atomics.notify(ctl, ${HEADER} + slot * ${SLOT});
 let spin = ${SPIN};
 for (;;) {
-  // Spin briefly before sleeping: a training step issues products back to back, and waking from a
-  // futex costs tens of microseconds each time.
+  // Spin briefly before sleeping: a training step issues jobs back to back, and waking from a futex
+  // costs tens of microseconds each time.
   for (let i = 0; i < spin && Atomics.load(ctl, ${GEN}) === seen; i++);
   Atomics.wait(ctl, ${GEN}, seen);
   seen = Atomics.load(ctl, ${GEN});
   const gen = seen & 0xffff;
-  // The job fields are read before claiming; a claim that succeeds proves they were this dispatch's
-  // (the caller rewrites them only after every chunk of it is finished).
-  const job = ctl.slice(${JOB}, ${JOB} + 20);
+  // The job is read before claiming; a claim that succeeds proves it was this job's (the caller
+  // rewrites it only after every chunk of it is finished).
+  const job = ctl.slice(${JOB}, ${HEADER});
+  const chunks = ctl[${COUNT}];
+  const run = job[0] === ${JOB_CALL} ? runCall : runGemm;
+  // Threads past the row kernels' scratch area leave split calls to the others.
+  const skip = job[0] === ${JOB_CALL} && thread >= ${MAX_CALL_THREADS};
   let claimed = false;
-  for (;;) {
+  while (!skip) {
     const c = Atomics.load(ctl, ${CLAIM});
     if (c >>> 16 !== gen || (c & 0xffff) === 0) break;
     if (Atomics.compareExchange(ctl, ${CLAIM}, c, c - 1) !== c) continue;
     claimed = true;
     try {
-      runChunk(job, job[19] - (c & 0xffff));
+      run(job, chunks - (c & 0xffff));
     } catch {
       Atomics.store(ctl, ${ERR}, 1);
     }
+    Atomics.add(ctl, ${BY_WORKERS}, 1);
     Atomics.add(ctl, ${FINISHED}, 1);
     Atomics.notify(ctl, ${FINISHED});
   }
-  // Woken ahead of a product (see wake()) or too late for this one: stay awake for the next.
+  // Woken ahead of a job (see wake()) or too late for this one: stay awake for the next.
   spin = claimed ? ${SPIN} : ${WAKE_SPIN};
 }
 `;
 
-export class WorkerGemmPool implements GemmPool {
+export class WorkerKernelPool implements KernelPool {
   private readonly ctl: Int32Array;
   private workers: Worker[] = [];
   private generation = 0;
@@ -99,6 +124,7 @@ export class WorkerGemmPool implements GemmPool {
   constructor(
     private readonly gemm: WasmGemm,
     readonly size: number,
+    private readonly families: readonly SharedKernels[] = [],
   ) {
     this.ctl = new Int32Array(new SharedArrayBuffer(4 * (HEADER + SLOT * Math.max(1, size))));
   }
@@ -109,7 +135,13 @@ export class WorkerGemmPool implements GemmPool {
     for (let slot = 0; slot < this.size; slot++) {
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module: this.gemm.module, memory: this.gemm.memory, control: this.ctl.buffer, slot },
+        workerData: {
+          gemmModule: this.gemm.module,
+          gemmMemory: this.gemm.memory,
+          families: this.families.map((f, i) => ({ module: f.module, memory: f.memory, fns: FAMILY_EXPORTS[i] })),
+          control: this.ctl.buffer,
+          slot,
+        },
       });
       worker.unref(); // idle workers never keep the process alive
       this.workers.push(worker);
@@ -133,11 +165,12 @@ export class WorkerGemmPool implements GemmPool {
     return n;
   }
 
-  run(job: GemmJob, chunks: number, runChunk: (chunk: number) => void): void {
-    if (!(chunks >= 1 && chunks <= 0xffff)) throw new RangeError(`matmul: ${chunks} chunks is out of range`);
+  run(job: PoolJob, chunks: number, runChunk: (chunk: number) => void): void {
+    if (!(chunks >= 1 && chunks <= 0xffff)) throw new RangeError(`pool: ${chunks} chunks is out of range`);
+    if (job.length > JOB_FIELDS) throw new RangeError(`pool: a job of ${job.length} fields is too long`);
     const ctl = this.ctl;
     for (let i = 0; i < job.length; i++) ctl[JOB + i] = job[i] as number;
-    ctl[JOB + 19] = chunks;
+    ctl[COUNT] = chunks;
     Atomics.store(ctl, FINISHED, 0);
     Atomics.store(ctl, ERR, 0);
     this.generation = (this.generation + 1) & 0xffff;
@@ -166,7 +199,12 @@ export class WorkerGemmPool implements GemmPool {
       Atomics.wait(ctl, FINISHED, done);
     }
     if (failure) throw failure;
-    if (Atomics.load(ctl, ERR)) throw new Error("matmul: a worker thread failed while computing its rows");
+    if (Atomics.load(ctl, ERR)) throw new Error("pool: a worker thread failed while computing its chunk");
+  }
+
+  /** How many chunks the workers (not the caller) have run since the pool started. */
+  chunksByWorkers(): number {
+    return Atomics.load(this.ctl, BY_WORKERS);
   }
 
   wake(): void {

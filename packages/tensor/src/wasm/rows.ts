@@ -1,14 +1,31 @@
 /**
  * The WebAssembly SIMD row kernels (src/wasm/rows.wat, embedded as base64): float32 softmax,
  * log-softmax, their backward passes and the fused softmax cross-entropy forward and backward over
- * contiguous rows. Loaded
- * lazily and synchronously on first use, in a memory of their own (single-threaded). The TypeScript
- * loops in kernels/softmax.ts and kernels/cross-entropy.ts stay the portable fallback and the float64
- * path; {@link setRowKernelBackend} forces either one.
+ * contiguous rows. Loaded lazily and synchronously on first use, in a memory of their own: an ordinary
+ * one, or a shared one while a worker pool is installed (then large calls are split across it by rows,
+ * see parallel.ts). The TypeScript loops in kernels/softmax.ts and kernels/cross-entropy.ts stay the
+ * portable fallback and the float64 path; {@link setRowKernelBackend} forces either one.
  */
 import { ArgumentError } from "../errors.js";
-import { ROWS_WASM_BASE64 } from "./kernels.generated.js";
-import { align, decodeBase64, validating, WasmHeap, type WasmMemory } from "./runtime.js";
+import { ROWS_SHARED_WASM_BASE64, ROWS_WASM_BASE64 } from "./kernels.generated.js";
+import {
+  type CallArg,
+  FAMILY_ROWS,
+  MAX_CALL_THREADS,
+  SCRATCH_BYTES,
+  type SharedKernels,
+  splitCall,
+} from "./parallel.js";
+import {
+  align,
+  decodeBase64,
+  getKernelPool,
+  SHARED_MAX_PAGES,
+  validating,
+  WasmHeap,
+  type WasmMemory,
+  type WasmModule,
+} from "./runtime.js";
 
 /** The exports of rows.wat (pointers are byte offsets; see the comments there). */
 export interface RowsExports {
@@ -41,23 +58,48 @@ export interface RowsExports {
    * rows). Returns how many rows are flagged.
    */
   log_softmax_backward(g: number, y: number, out: number, rows: number, n: number, frac: number, flags: number): number;
+  /** Moves this instance's scratch bytes to [at, at + 64) (each thread on a shared memory has its own). */
+  set_scratch(at: number): void;
 }
 
 /**
- * Bytes [0, DATA_AT) of the memory are the kernels' scratch (rows.wat keeps a row's last vector there);
- * callers lay their data out from DATA_AT.
+ * Bytes [0, DATA_AT) of the memory are the kernels' scratch, 64 bytes per thread (rows.wat keeps a
+ * row's last vector there); callers lay their data out from DATA_AT.
  */
-export const DATA_AT = 64;
+export const DATA_AT = SCRATCH_BYTES * MAX_CALL_THREADS;
 
 /** A loaded row-kernel instance with its memory and typed views over it. */
 export class WasmRows extends WasmHeap {
   readonly exports: RowsExports;
+  /** The compiled module (workers instantiate it over the same memory when it is shared). */
+  readonly module: WasmModule;
 
-  constructor(exports: RowsExports, memory: WasmMemory) {
+  constructor(exports: RowsExports, memory: WasmMemory, module: WasmModule) {
     super(memory);
     this.exports = exports;
+    this.module = module;
+  }
+
+  /**
+   * Runs export `name` over `rows` rows in chunks of a multiple of `multiple` rows, split across the
+   * worker pool when this memory is shared and the call has at least `min` elements of `n` per row;
+   * `args` as for {@link splitCall}.
+   */
+  rowsCall(name: keyof RowsExports, rows: number, n: number, args: readonly CallArg[], multiple = 1): void {
+    const fn = this.exports[name] as (...a: number[]) => unknown;
+    splitCall(this, FAMILY_ROWS, name, fn, rows, args, {
+      multiple,
+      min: Math.ceil(ROWS_PARALLEL_MIN / Math.max(1, n)),
+    });
   }
 }
+
+/**
+ * Row-kernel calls with fewer elements than this stay on one thread even with a pool: waking a worker
+ * and splitting cost tens of microseconds. Measured on the dev machine (2 threads): softmax over 65,536
+ * elements takes about 90 µs on one thread.
+ */
+export const ROWS_PARALLEL_MIN = 1 << 16;
 
 let rowsBytes: Uint8Array<ArrayBuffer> | undefined;
 /** The assembled rows.wat bytes. */
@@ -66,23 +108,63 @@ export function rowsWasmBytes(): Uint8Array<ArrayBuffer> {
   return rowsBytes;
 }
 
+let sharedBytes: Uint8Array<ArrayBuffer> | undefined;
+/** The same kernels importing a shared memory (for the worker pool). */
+export function rowsSharedWasmBytes(): Uint8Array<ArrayBuffer> {
+  sharedBytes ??= decodeBase64(ROWS_SHARED_WASM_BASE64);
+  return sharedBytes;
+}
+
 let instance: WasmRows | null | undefined;
+let sharedInstance: WasmRows | null | undefined;
 
 /**
- * The row-kernel instance, created on first call; null when this engine has no WebAssembly or no SIMD
+ * The row-kernel instance, created on first call: the shared-memory one while a worker pool is
+ * installed, else one over an ordinary memory. Null when this engine has no WebAssembly or no SIMD
  * (validating the module is the feature test).
  */
 export function getWasmRows(): WasmRows | null {
+  if (getKernelPool()) {
+    const shared = getSharedWasmRows();
+    if (shared) return shared;
+  }
   if (instance !== undefined) return instance;
   instance = null;
   const bytes = rowsWasmBytes();
   const api = validating(bytes);
   if (api) {
+    const module = new api.Module(bytes);
     const memory = new api.Memory({ initial: 1 });
-    const exports = new api.Instance(new api.Module(bytes), { env: { memory } }).exports as RowsExports;
-    instance = new WasmRows(exports, memory);
+    instance = new WasmRows(new api.Instance(module, { env: { memory } }).exports as RowsExports, memory, module);
   }
   return instance;
+}
+
+/**
+ * The row kernels over a shared memory (created on first call), which the worker pool's threads run
+ * too; null when the engine lacks SIMD, the threads feature or SharedArrayBuffer.
+ */
+export function getSharedWasmRows(): WasmRows | null {
+  if (sharedInstance !== undefined) return sharedInstance;
+  sharedInstance = null;
+  const bytes = rowsSharedWasmBytes();
+  const api = typeof SharedArrayBuffer === "function" ? validating(bytes) : null;
+  if (api) {
+    try {
+      const module = new api.Module(bytes);
+      const memory = new api.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
+      const exports = new api.Instance(module, { env: { memory } }).exports as RowsExports;
+      sharedInstance = new WasmRows(exports, memory, module);
+    } catch {
+      sharedInstance = null;
+    }
+  }
+  return sharedInstance;
+}
+
+/** The shared row kernels for the pool's workers (see {@link getSharedWasmRows}). */
+export function sharedRowKernels(): SharedKernels | null {
+  return getSharedWasmRows();
 }
 
 /** Which implementation the float32 row kernels use: see {@link setRowKernelBackend}. */
@@ -169,10 +251,12 @@ export function softmaxRowsWasm(
   if (!wasm.reserve(rowAt + n * 4)) return null;
   if (causal > 0 && log) return null; // the causal mask is for softmax only
   wasm.f32.set(src.subarray(start, start + size), x / 4);
+  const row = { at: x, step: n * 4 };
   if (causal > 0) {
-    wasm.exports.softmax_causal(x, x, rows, n, causal);
+    // Chunks start at a multiple of L rows, so each row keeps its place in its (L, n) matrix.
+    wasm.rowsCall("softmax_causal", rows, n, [row, row, "count", n, causal], causal);
   } else if (!log) {
-    wasm.exports.softmax(x, x, rows, n, statsAt);
+    wasm.rowsCall("softmax", rows, n, [row, row, "count", n, { at: statsAt, step: 16 }]);
   } else {
     wasm.exports.softmax_stats(x, rows, n, statsAt, rowAt);
     const f64 = wasm.f64;
@@ -214,7 +298,9 @@ export function softmaxBackwardRowsWasm(
   const size = rows * n;
   const wasm = pickRowKernels(size, n);
   if (!wasm) return null;
-  const chunkRows = Math.max(1, Math.floor(BACKWARD_CHUNK / n));
+  // Split across the pool, the whole input is staged at once; on one thread, in chunks that stay in L2.
+  const split = !log && wasm.shared && size >= ROWS_PARALLEL_MIN && getKernelPool() !== null;
+  const chunkRows = split ? rows : Math.max(1, Math.floor(BACKWARD_CHUNK / n));
   const chunk = Math.min(rows, chunkRows) * n;
   // Layout (bytes): [scratch][2^(j/64) table][g, overwritten by the result][y][flags: an int32 per row]
   const fracAt = DATA_AT;
@@ -233,7 +319,13 @@ export function softmaxBackwardRowsWasm(
     f32.set(y.subarray(from, to), yAt / 4);
     let flagged = 0;
     if (log) flagged = wasm.exports.log_softmax_backward(gAt, yAt, gAt, m, n, fracAt, flagsAt);
-    else wasm.exports.softmax_backward(gAt, yAt, gAt, m, n);
+    else {
+      const [g0, y0] = [
+        { at: gAt, step: n * 4 },
+        { at: yAt, step: n * 4 },
+      ];
+      wasm.rowsCall("softmax_backward", m, n, [g0, y0, g0, "count", n], 4);
+    }
     out.set(f32.subarray(gAt / 4, gAt / 4 + m * n), from);
     if (flagged > 0) {
       const flags = new Int32Array(wasm.memory.buffer, flagsAt, m);

@@ -105,13 +105,18 @@
 
   ;; Rows of n ≥ 4 end with a partial vector when n is not a multiple of 4: the loops below then run one
   ;; more step over the row's last four entries (overlapping the previous step), reading them from a
-  ;; copy in the scratch bytes [0, 16) of memory taken before the row was overwritten in place, and
+  ;; copy in the scratch bytes [$scratch, $scratch + 16) of memory taken before the row was overwritten in place, and
   ;; counting only the lanes not yet counted (a lane mask). Rows of n < 4 go through padded vectors
-  ;; ($load_tail / $store_tail). Callers keep their data out of bytes [0, 64).
+  ;; ($load_tail / $store_tail). Callers keep their data out of every thread's scratch bytes.
 
   ;; Lanes 4 − t .. 3 set (the last t lanes): the part of an overlapping last step that is new.
   (func $tail_mask (param $t i32) (result v128)
     (i32x4.gt_s (v128.const i32x4 0 1 2 3) (i32x4.splat (i32.sub (i32.const 3) (local.get $t)))))
+
+  ;; Where this instance's scratch bytes start (0 unless set): each thread that runs these kernels on one
+  ;; shared memory has its own instance and its own 64 scratch bytes.
+  (global $scratch (mut i32) (i32.const 0))
+  (func (export "set_scratch") (param $at i32) (global.set $scratch (local.get $at)))
 
   ;; Set by $row_max: 1 when every entry of the row is within 86 of its max (then e^(x − m) ≥ e^-86 is
   ;; a normal float and $exp_row can take its fast loop), else 0 (−inf entries, a huge spread, NaN).
@@ -210,7 +215,7 @@
     (local.set $mask (v128.const i32x4 -1 -1 -1 -1))
     (local.set $tmask (call $tail_mask (local.get $t)))
     (local.set $ylast (i32.add (local.get $y) (i32.shl (i32.sub (local.get $n) (i32.const 4)) (i32.const 2))))
-    (v128.store (i32.const 0)
+    (v128.store (global.get $scratch)
       (v128.load (i32.add (local.get $x) (i32.shl (i32.sub (local.get $n) (i32.const 4)) (i32.const 2)))))
     (local.set $end (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
     (local.set $mv (f32x4.splat (local.get $m)))
@@ -272,8 +277,8 @@
           ;; counting only the t lanes not done yet
           (if (local.get $t)
             (then
-              (local.set $x (i32.const 0))
-              (local.set $end (i32.const 16))
+              (local.set $x (global.get $scratch))
+              (local.set $end (i32.add (global.get $scratch) (i32.const 16)))
               (local.set $y (local.get $ylast))
               (local.set $mask (local.get $tmask))
               (local.set $t (i32.const 0))
@@ -327,8 +332,8 @@
           ;; counting only the t lanes not done yet
           (if (local.get $t)
             (then
-              (local.set $x (i32.const 0))
-              (local.set $end (i32.const 16))
+              (local.set $x (global.get $scratch))
+              (local.set $end (i32.add (global.get $scratch) (i32.const 16)))
               (local.set $y (local.get $ylast))
               (local.set $mask (local.get $tmask))
               (local.set $t (i32.const 0))
@@ -361,7 +366,7 @@
         (return)))
     (local.set $t (i32.and (local.get $n) (i32.const 3)))
     (local.set $ylast (i32.add (local.get $y) (i32.shl (i32.sub (local.get $n) (i32.const 4)) (i32.const 2))))
-    (v128.store (i32.const 0)
+    (v128.store (global.get $scratch)
       (v128.load (i32.add (local.get $x) (i32.shl (i32.sub (local.get $n) (i32.const 4)) (i32.const 2)))))
     (local.set $end (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
     (loop $l
@@ -380,8 +385,8 @@
       (br_if $l (i32.lt_u (local.tee $x (i32.add (local.get $x) (i32.const 16))) (local.get $end)))
       (if (local.get $t)
         (then
-          (local.set $x (i32.const 0))
-          (local.set $end (i32.const 16))
+          (local.set $x (global.get $scratch))
+          (local.set $end (i32.add (global.get $scratch) (i32.const 16)))
           (local.set $y (local.get $ylast))
           (local.set $t (i32.const 0))
           (br $l)))))
@@ -576,10 +581,10 @@
   ;;   - each dx_k is formed in float64 exactly as the loop forms it and rounded once to float32.
   ;;   - e^y is the loop's float64 exp (kernels/fastmath.ts) operation for operation: the same
   ;;     reduction, polynomial and 2^(j/64) table (staged by the caller), so the same double.
-  ;; The row sums of a group of four are kept in the scratch bytes [0, 32).
+  ;; The row sums of a group of four are kept in the scratch bytes [$scratch, $scratch + 32).
 
   ;; Stores the four float64 row sums of rows a, b, c, d (rows of $n floats, $g and $y their first rows)
-  ;; at bytes [0, 32): s = Σ_k g_k·y_k, or Σ_k g_k when $prod is 0 ($y unused), each left to right.
+  ;; at scratch bytes [0, 32): s = Σ_k g_k·y_k, or Σ_k g_k when $prod is 0 ($y unused), each left to right.
   (func $row_sums4 (param $g i32) (param $y i32) (param $n i32) (param $prod i32)
     (local $stride i32) (local $end i32) (local $o i32) (local $k i32)
     (local $ga i32) (local $gb i32) (local $gc i32) (local $gd i32)
@@ -657,13 +662,13 @@
           (br_if $l (i32.lt_u (local.tee $o (i32.add (local.get $o) (i32.const 16))) (local.get $end))))))
     ;; the last n mod 4 columns of each row continue its sum
     (local.set $k (i32.sub (local.get $n) (i32.and (local.get $n) (i32.const -4))))
-    (f64.store (i32.const 0) (call $row_sum (local.get $ga) (local.get $ya) (local.get $k) (local.get $prod)
+    (f64.store (i32.add (global.get $scratch) (i32.const 0)) (call $row_sum (local.get $ga) (local.get $ya) (local.get $k) (local.get $prod)
       (f64x2.extract_lane 0 (local.get $ab))))
-    (f64.store (i32.const 8) (call $row_sum (local.get $gb) (local.get $yb) (local.get $k) (local.get $prod)
+    (f64.store (i32.add (global.get $scratch) (i32.const 8)) (call $row_sum (local.get $gb) (local.get $yb) (local.get $k) (local.get $prod)
       (f64x2.extract_lane 1 (local.get $ab))))
-    (f64.store (i32.const 16) (call $row_sum (local.get $gc) (local.get $yc) (local.get $k) (local.get $prod)
+    (f64.store (i32.add (global.get $scratch) (i32.const 16)) (call $row_sum (local.get $gc) (local.get $yc) (local.get $k) (local.get $prod)
       (f64x2.extract_lane 0 (local.get $cd))))
-    (f64.store (i32.const 24) (call $row_sum (local.get $gd) (local.get $yd) (local.get $k) (local.get $prod)
+    (f64.store (i32.add (global.get $scratch) (i32.const 24)) (call $row_sum (local.get $gd) (local.get $yd) (local.get $k) (local.get $prod)
       (f64x2.extract_lane 1 (local.get $cd)))))
 
   ;; $s + Σ_k g_k·y_k (or + Σ_k g_k when $prod is 0) over $n floats, one by one, left to right.
@@ -725,7 +730,7 @@
         (local.set $i (i32.const 0))
         (loop $four
           (call $softmax_backward_row (local.get $g) (local.get $y) (local.get $out) (local.get $n)
-            (f64.load (i32.shl (local.get $i) (i32.const 3))))
+            (f64.load (i32.add (global.get $scratch) (i32.shl (local.get $i) (i32.const 3)))))
           (local.set $g (i32.add (local.get $g) (local.get $bytes)))
           (local.set $y (i32.add (local.get $y) (local.get $bytes)))
           (local.set $out (i32.add (local.get $out) (local.get $bytes)))
@@ -872,7 +877,8 @@
                 (local.set $group (i32.const 4))))))
         (if (local.get $group)
           (then
-            (local.set $s (f64.load (i32.shl (i32.sub (i32.const 4) (local.get $group)) (i32.const 3))))
+            (local.set $s (f64.load (i32.add (global.get $scratch)
+              (i32.shl (i32.sub (i32.const 4) (local.get $group)) (i32.const 3)))))
             (local.set $group (i32.sub (local.get $group) (i32.const 1))))
           (else
             (local.set $s

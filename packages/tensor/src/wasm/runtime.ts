@@ -2,7 +2,7 @@
  * Loads the WebAssembly SIMD GEMM kernel (src/wasm/gemm.wat, embedded as base64) lazily and
  * synchronously on first use, and owns the one WebAssembly.Memory it works in.
  * Portable: no Node-only API, so it works in browsers too. A thread pool (the Node entry point,
- * src/node.ts) plugs in through {@link setGemmPool}.
+ * src/node.ts) plugs in through {@link setKernelPool}.
  */
 import { GEMM_SHARED_WASM_BASE64, GEMM_WASM_BASE64 } from "./kernels.generated.js";
 
@@ -69,8 +69,12 @@ export class WasmHeap {
   private f64View: Float64Array;
   private stagings = 0;
 
+  /** Whether the memory is shared (the pool's workers can run kernels over it too). */
+  readonly shared: boolean;
+
   constructor(memory: WasmMemory) {
     this.memory = memory;
+    this.shared = typeof SharedArrayBuffer === "function" && memory.buffer instanceof SharedArrayBuffer;
     this.f32View = new Float32Array(memory.buffer);
     this.f64View = new Float64Array(memory.buffer);
   }
@@ -114,25 +118,34 @@ export class WasmHeap {
 }
 
 /**
- * A product cut into chunks for the pool, as int32 fields: `[es, M, N, K, pA, ars, acs, pB, brs, bcs,
- * pC, ldc, table, unit, total, offA, offB, wsBase, wsSize]`. With `table` 0, chunk i is rows
- * [i·unit, min(total, (i+1)·unit)) of one product (total = M); otherwise it is those batch entries of
- * the int32 (A, B, C) byte-offset triples at byte offset `table` (total = the entry count). Thread t
- * (the caller is 0) packs in the workspace at `wsBase + t·wsSize`, at offsets offA / offB / 0.
+ * Work cut into chunks for the pool, as int32 fields; the first says what kind:
+ * - {@link JOB_GEMM}: `[0, es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, table, unit, total, offA,
+ *   offB, wsBase, wsSize]`. With `table` 0, chunk i is rows [i·unit, min(total, (i+1)·unit)) of one
+ *   product (total = M); otherwise it is those batch entries of the int32 (A, B, C) byte-offset triples
+ *   at byte offset `table` (total = the entry count). Thread t (the caller is 0) packs in the workspace
+ *   at `wsBase + t·wsSize`, at offsets offA / offB / 0.
+ * - {@link JOB_CALL}: a row or element range of another kernel (see src/wasm/parallel.ts).
  */
-export type GemmJob = readonly number[];
+export type PoolJob = readonly number[];
+
+/** A tuple of `N` numbers (for reading a job's fields by destructuring). */
+type Numbers<N extends number, T extends number[] = []> = T["length"] extends N ? T : Numbers<N, [...T, number]>;
+
+/** {@link PoolJob} kinds. */
+export const JOB_GEMM = 0;
+export const JOB_CALL = 1;
 
 /**
- * Extra threads that run gemm chunks on the same (shared) memory alongside the caller.
+ * Extra threads that run kernel chunks on the same (shared) memories alongside the caller.
  */
-export interface GemmPool {
+export interface KernelPool {
   /** Workers ready to take part now (0 while they start up or when there are none). */
   available(): number;
   /**
    * Runs chunks 0..chunks−1 of `job`, each exactly once, on the workers and on this thread (which runs
    * its chunks with `runChunk`); returns when all are finished, and throws if one failed.
    */
-  run(job: GemmJob, chunks: number, runChunk: (chunk: number) => void): void;
+  run(job: PoolJob, chunks: number, runChunk: (chunk: number) => void): void;
   /** Wakes the workers ahead of a product (they stay awake a little while), hiding their wake-up. */
   wake(): void;
 }
@@ -162,8 +175,8 @@ export class WasmGemm extends WasmHeap {
   readonly NC: number;
   /** The compiled module (sent to pool workers, which instantiate it over the same shared memory). */
   readonly module: WasmModule;
-  /** Set by {@link setGemmPool}: large products are split by rows across it. */
-  pool: GemmPool | null = null;
+  /** Set by {@link setKernelPool}: large products are split by rows across it. */
+  pool: KernelPool | null = null;
   /** Threads a product may use (the caller plus pool workers); sizes the per-thread workspaces. */
   threads = 1;
 
@@ -227,11 +240,12 @@ export class WasmGemm extends WasmHeap {
       return;
     }
     const unit = roundUp(Math.ceil(M / ((helpers + 1) * CHUNKS_PER_THREAD)), this.MR);
-    const job = [es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, 0, unit, M, ...this.offsets(es, unit, N, K, work)];
+    const operands = [es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc];
+    const job = [JOB_GEMM, ...operands, 0, unit, M, ...this.offsets(es, unit, N, K, work)];
     pool.run(job, Math.ceil(M / unit), (chunk) => this.runChunk(job, chunk, 0));
   }
 
-  /** [offA, offB, wsBase, wsSize] of a {@link GemmJob} whose gemm calls have at most `rows` rows. */
+  /** [offA, offB, wsBase, wsSize] of a {@link PoolJob} whose gemm calls have at most `rows` rows. */
   private offsets(es: number, rows: number, N: number, K: number, work: number): number[] {
     const [packA, packB] = this.pointers(es, rows, K, 0);
     return [packA, packB, work, this.threadWorkspace(es, rows, N, K)];
@@ -241,71 +255,24 @@ export class WasmGemm extends WasmHeap {
    * Runs chunk `chunk` of `job` on this thread with thread `thread`'s workspace; the pool's workers
    * run the same steps (pool.ts), so where a chunk runs never changes its result.
    */
-  private runChunk(job: GemmJob, chunk: number, thread: number): void {
-    const [es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, table, unit, total, offA, offB, wsBase, wsSize] =
-      job as number[] as [
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-      ];
+  private runChunk(job: PoolJob, chunk: number, thread: number): void {
+    const [, es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, table, unit, total, offA, offB, wsBase, wsSize] =
+      job as unknown as Numbers<20>;
     const ws = wsBase + thread * wsSize;
+    const packA = ws + offA;
+    const packB = ws + offB;
     const from = chunk * unit;
     const to = Math.min(total, from + unit);
     if (table === 0) {
-      this.exports.gemm(
-        es,
-        to - from,
-        N,
-        K,
-        pA + from * ars * es,
-        ars,
-        acs,
-        pB,
-        brs,
-        bcs,
-        pC + from * ldc * es,
-        ldc,
-        ws + offA,
-        ws + offB,
-        ws,
-      );
+      const rowA = pA + from * ars * es;
+      const rowC = pC + from * ldc * es;
+      this.exports.gemm(es, to - from, N, K, rowA, ars, acs, pB, brs, bcs, rowC, ldc, packA, packB, ws);
       return;
     }
     const t = new Int32Array(this.memory.buffer, table, 3 * total);
     for (let b = from; b < to; b++) {
-      this.exports.gemm(
-        es,
-        M,
-        N,
-        K,
-        t[3 * b] as number,
-        ars,
-        acs,
-        t[3 * b + 1] as number,
-        brs,
-        bcs,
-        t[3 * b + 2] as number,
-        ldc,
-        ws + offA,
-        ws + offB,
-        ws,
-      );
+      const [tA, tB, tC] = [t[3 * b] as number, t[3 * b + 1] as number, t[3 * b + 2] as number];
+      this.exports.gemm(es, M, N, K, tA, ars, acs, tB, brs, bcs, tC, ldc, packA, packB, ws);
     }
   }
 
@@ -348,23 +315,11 @@ export class WasmGemm extends WasmHeap {
       pool && this.threads > 1 && count > 1 && count * M * N * K * (es / 4) >= PARALLEL_MIN_WORK
         ? Math.min(pool.available(), this.threads - 1, count - 1)
         : 0;
-    const t = new Int32Array(this.memory.buffer, table, count * 3);
-    const run = (from: number, to: number, ws: number): void => {
-      const [packA, packB, tile] = this.pointers(es, M, K, ws);
-      for (let b = from; b < to; b++) {
-        const pA = t[3 * b] as number;
-        const pB = t[3 * b + 1] as number;
-        const pC = t[3 * b + 2] as number;
-        this.exports.gemm(es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, N, packA, packB, tile);
-      }
-    };
-    if (!pool || helpers === 0) {
-      run(0, count, work);
-      return;
-    }
-    const unit = Math.ceil(count / ((helpers + 1) * CHUNKS_PER_THREAD));
-    const job = [es, M, N, K, 0, ars, acs, 0, brs, bcs, 0, N, table, unit, count, ...this.offsets(es, M, N, K, work)];
-    pool.run(job, Math.ceil(count / unit), (chunk) => this.runChunk(job, chunk, 0));
+    const unit = helpers === 0 ? count : Math.ceil(count / ((helpers + 1) * CHUNKS_PER_THREAD));
+    const operands = [es, M, N, K, 0, ars, acs, 0, brs, bcs, 0, N];
+    const job = [JOB_GEMM, ...operands, table, unit, count, ...this.offsets(es, M, N, K, work)];
+    if (!pool || helpers === 0) this.runChunk(job, 0, 0);
+    else pool.run(job, Math.ceil(count / unit), (chunk) => this.runChunk(job, chunk, 0));
   }
 
   /** Column sums in float64 of `rows` rows of n elements at byte offset `pX`, into n float64 at `pOut`. */
@@ -456,7 +411,7 @@ export function getWasmGemm(): WasmGemm | null {
 }
 
 /** Pages the shared memory may grow to (2 GiB: byte offsets stay positive int32s). */
-const SHARED_MAX_PAGES = 32768;
+export const SHARED_MAX_PAGES = 32768;
 
 /**
  * The kernel instance over a shared WebAssembly.Memory (created on first call), or null when the
@@ -480,11 +435,20 @@ export function getSharedWasmGemm(): WasmGemm | null {
 }
 
 /**
+ * The installed pool and how many threads may share a job (the caller included), or null when kernels
+ * run on the calling thread only.
+ */
+export function getKernelPool(): { pool: KernelPool; threads: number } | null {
+  const pool = sharedInstance?.pool;
+  return pool && sharedInstance && sharedInstance.threads > 1 ? { pool, threads: sharedInstance.threads } : null;
+}
+
+/**
  * Installs (or, with null, removes) the pool that large products are split across, with `threads`
  * counting the calling thread. From then on matmul runs on the shared-memory instance. Returns false
  * (and changes nothing) when the engine cannot share wasm memory.
  */
-export function setGemmPool(pool: GemmPool | null, threads: number): boolean {
+export function setKernelPool(pool: KernelPool | null, threads: number): boolean {
   const shared = getSharedWasmGemm();
   if (!shared) return false;
   shared.pool = pool;

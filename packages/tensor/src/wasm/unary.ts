@@ -1,15 +1,26 @@
 /**
  * The WebAssembly SIMD elementwise kernels (src/wasm/unary.wat, embedded as base64): float32 exp, tanh,
  * sigmoid, exact GELU and the GELU backward over contiguous data. Loaded lazily and synchronously on
- * first use, in a memory of their own (single-threaded). Inputs are processed in chunks of
+ * first use, in a memory of their own. Inputs are processed in chunks of
  * {@link UNARY_CHUNK} floats (copy in, compute in place, copy out), so the data stays in cache and the
  * memory stays small. The TypeScript loops in kernels/elementwise.ts stay the portable fallback and the
  * float64 path; {@link setUnaryKernelBackend} forces either one, here and for the binary arithmetic
- * kernels (binary.ts), which share this instance's memory.
+ * kernels (binary.ts), which share this instance's memory. With a worker pool installed, large calls
+ * run on a second instance over a shared memory instead, split across the pool (parallel.ts).
  */
 import { ArgumentError } from "../errors.js";
-import { UNARY_WASM_BASE64 } from "./kernels.generated.js";
-import { align, decodeBase64, validating, WasmHeap, type WasmMemory } from "./runtime.js";
+import { UNARY_SHARED_WASM_BASE64, UNARY_WASM_BASE64 } from "./kernels.generated.js";
+import { type CallArg, FAMILY_UNARY, type SharedKernels, splitCall } from "./parallel.js";
+import {
+  align,
+  decodeBase64,
+  getKernelPool,
+  SHARED_MAX_PAGES,
+  validating,
+  WasmHeap,
+  type WasmMemory,
+  type WasmModule,
+} from "./runtime.js";
 
 /** The exports of unary.wat: n float32 values at byte offset x (and g) into y, which may equal x. */
 export interface UnaryExports {
@@ -38,9 +49,13 @@ export const UNARY_CHUNK = 16384;
 export class WasmUnary extends WasmHeap {
   readonly exports: UnaryExports;
 
-  constructor(exports: UnaryExports, memory: WasmMemory) {
+  /** The compiled module (workers instantiate it over the same memory when it is shared). */
+  readonly module: WasmModule;
+
+  constructor(exports: UnaryExports, memory: WasmMemory, module: WasmModule) {
     super(memory);
     this.exports = exports;
+    this.module = module;
   }
 }
 
@@ -63,11 +78,67 @@ export function getWasmUnary(): WasmUnary | null {
   const bytes = unaryWasmBytes();
   const api = validating(bytes);
   if (api) {
+    const module = new api.Module(bytes);
     const memory = new api.Memory({ initial: 1 });
-    const exports = new api.Instance(new api.Module(bytes), { env: { memory } }).exports as UnaryExports;
-    instance = new WasmUnary(exports, memory);
+    instance = new WasmUnary(new api.Instance(module, { env: { memory } }).exports as UnaryExports, memory, module);
   }
   return instance;
+}
+
+let sharedInstance: WasmUnary | null | undefined;
+
+/**
+ * The same kernels over a shared memory of their own (created on first call), for calls large enough
+ * to split across the worker pool; null when the engine lacks SIMD, the threads feature or
+ * SharedArrayBuffer.
+ */
+export function getSharedWasmUnary(): WasmUnary | null {
+  if (sharedInstance !== undefined) return sharedInstance;
+  sharedInstance = null;
+  const bytes = decodeBase64(UNARY_SHARED_WASM_BASE64);
+  const api = typeof SharedArrayBuffer === "function" ? validating(bytes) : null;
+  if (api) {
+    try {
+      const module = new api.Module(bytes);
+      const memory = new api.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
+      const exports = new api.Instance(module, { env: { memory } }).exports as UnaryExports;
+      sharedInstance = new WasmUnary(exports, memory, module);
+    } catch {
+      sharedInstance = null;
+    }
+  }
+  return sharedInstance;
+}
+
+/** The shared elementwise kernels for the pool's workers (see {@link getSharedWasmUnary}). */
+export function sharedUnaryKernels(): SharedKernels | null {
+  return getSharedWasmUnary();
+}
+
+/**
+ * Calls with at least this many elements are split across the worker pool when one is installed: the
+ * whole input is staged at once in the shared instance's memory and each thread computes chunks of it.
+ * Below it, waking a worker costs about what it saves (GELU takes about 0.3 ms per 65,536 elements on
+ * one thread of the dev machine, tanh 0.17 ms).
+ */
+export const UNARY_PARALLEL_MIN = 1 << 16;
+
+/**
+ * The shared instance, with room for `operands` arrays of n floats, when a call of n elements should be
+ * split across the pool; else null.
+ */
+function pickSplit(n: number, operands: number): WasmUnary | null {
+  if (n < UNARY_PARALLEL_MIN || !getKernelPool()) return null;
+  const wasm = getSharedWasmUnary();
+  return wasm?.reserve(DATA_AT + operands * align(n * 4)) ? wasm : null;
+}
+
+/** Runs `name` over n staged elements on the pool; `args` as for {@link splitCall}. */
+function splitUnary(wasm: WasmUnary, name: keyof UnaryExports, n: number, args: readonly CallArg[]): void {
+  const fn = wasm.exports[name] as (...a: number[]) => unknown;
+  // Chunks of a multiple of 4: only the last one can end in a partial vector, whose tail the kernel
+  // stages in the scratch bytes (so no two threads use them at once).
+  splitCall(wasm, FAMILY_UNARY, name, fn, n, args, { multiple: 4, min: UNARY_PARALLEL_MIN });
 }
 
 /** Which implementation the float32 elementwise kernels use: see {@link setUnaryKernelBackend}. */
@@ -134,6 +205,13 @@ function pickUnaryKernels(n: number): WasmUnary | null {
 export function unaryWasm(op: UnaryOp, src: Float32Array, start: number, n: number): Float32Array | null {
   const wasm = pickUnaryKernels(n);
   if (!wasm) return null;
+  const split = pickSplit(n, 1);
+  if (split) {
+    split.f32.set(src.subarray(start, start + n), DATA_AT / 4);
+    const x = { at: DATA_AT, step: 4 };
+    splitUnary(split, op, n, [x, x, "count"]);
+    return split.f32.slice(DATA_AT / 4, DATA_AT / 4 + n);
+  }
   const kernel = wasm.exports[op];
   const mem = wasm.f32;
   const at = DATA_AT / 4;
@@ -160,6 +238,15 @@ export function geluBackwardWasm(
 ): Float32Array | null {
   const wasm = pickUnaryKernels(n);
   if (!wasm) return null;
+  const split = pickSplit(n, 2);
+  if (split) {
+    const gAt = DATA_AT + align(n * 4);
+    split.f32.set(x.subarray(xStart, xStart + n), DATA_AT / 4);
+    split.f32.set(g.subarray(gStart, gStart + n), gAt / 4);
+    const xs = { at: DATA_AT, step: 4 };
+    splitUnary(split, "gelu_backward", n, [{ at: gAt, step: 4 }, xs, xs, "count"]);
+    return split.f32.slice(DATA_AT / 4, DATA_AT / 4 + n);
+  }
   const mem = wasm.f32;
   const xAt = DATA_AT / 4;
   const gAt = (DATA_AT + align(Math.min(n, UNARY_CHUNK) * 4)) / 4;
