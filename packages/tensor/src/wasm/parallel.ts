@@ -39,6 +39,17 @@ export type CallArg = number | "count" | { readonly at: number; readonly step: n
 /** Most arguments a split call may have (the pool's job block has room for this many). */
 export const MAX_CALL_ARGS = 10;
 
+/**
+ * Wakes the pool's workers when a call of `total` rows or elements (at least `min`) is about to be
+ * staged for {@link splitCall}: they spin while the caller copies its operands in, so the split
+ * starts without waiting tens of microseconds for a sleeping thread to come up.
+ */
+export function wakeFor(memory: { readonly shared: boolean }, total: number, min: number): void {
+  if (!memory.shared || total < min) return;
+  const pooled = getKernelPool();
+  if (pooled && pooled.pool.available() > 0) pooled.pool.wake();
+}
+
 /** The arguments for rows or elements [from, to). */
 function resolve(args: readonly CallArg[], from: number, to: number): number[] {
   return args.map((a) => (typeof a === "number" ? a : a === "count" ? to - from : a.at + from * a.step));

@@ -10,7 +10,7 @@
  */
 import { ArgumentError } from "../errors.js";
 import { UNARY_SHARED_WASM_BASE64, UNARY_WASM_BASE64 } from "./kernels.generated.js";
-import { type CallArg, FAMILY_UNARY, type SharedKernels, splitCall } from "./parallel.js";
+import { type CallArg, FAMILY_UNARY, type SharedKernels, splitCall, wakeFor } from "./parallel.js";
 import {
   align,
   decodeBase64,
@@ -130,7 +130,9 @@ export const UNARY_PARALLEL_MIN = 1 << 16;
 function pickSplit(n: number, operands: number): WasmUnary | null {
   if (n < UNARY_PARALLEL_MIN || !getKernelPool()) return null;
   const wasm = getSharedWasmUnary();
-  return wasm?.reserve(DATA_AT + operands * align(n * 4)) ? wasm : null;
+  if (!wasm?.reserve(DATA_AT + operands * align(n * 4))) return null;
+  wakeFor(wasm, n, UNARY_PARALLEL_MIN);
+  return wasm;
 }
 
 /** Runs `name` over n staged elements on the pool; `args` as for {@link splitCall}. */
