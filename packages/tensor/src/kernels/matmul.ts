@@ -272,13 +272,12 @@ function product(a: NDArray, b: NDArray, bias: NDArray | null): NDArray {
   const nb = batch.reduce((p, d) => p * d, 1);
   const aOffs = stridedOffsets(batch, Ab.strides.slice(0, -2), Ab.offset);
   const bOffs = stridedOffsets(batch, Bb.strides.slice(0, -2), Bb.offset);
-  const out = allocate(work, nb * M * N);
   const wasm = M > 0 && N > 0 && K > 0 ? pickWasm(M, N, K) : null;
   // The bias in the work dtype, contiguous (N values).
   const rowBias = bias ? (bias.dtype === work ? bias.toTypedArray() : bias.astype(work).data) : null;
-  if (wasm && wasmBatches(wasm, work === "float32" ? 4 : 8, M, N, K, Ab, Bb, aOffs, bOffs, out, rowBias)) {
-    return finish(out, batch, M, N, work, dtype, a, b);
-  }
+  const fromWasm = wasm ? wasmBatches(wasm, work === "float32" ? 4 : 8, M, N, K, Ab, Bb, aOffs, bOffs, rowBias) : null;
+  if (fromWasm) return finish(fromWasm, batch, M, N, work, dtype, a, b);
+  const out = allocate(work, nb * M * N);
   const aSrc = A.dtype === work ? A.data : allocateCast(A, work);
   const bSrc = B.dtype === work ? B.data : allocateCast(B, work);
   // Scratch for packing non-row-major slices, allocated only when a slice needs it.
@@ -392,7 +391,9 @@ function stage(
 
 /**
  * The wasm path of `matmul`: stages each distinct A and B slice in wasm memory, runs the packed SIMD
- * gemm per batch entry and copies C out into `out`. False (and nothing written) when memory cannot grow.
+ * gemm per batch entry and copies C out into a new array (the batched products of every entry; sliced
+ * out of the memory in one piece when it lies there whole, which skips zero-filling a fresh array).
+ * Null when memory cannot grow.
  */
 function wasmBatches(
   wasm: WasmGemm,
@@ -404,17 +405,16 @@ function wasmBatches(
   B: NDArray,
   aOffs: Int32Array,
   bOffs: Int32Array,
-  out: TypedArray,
   rowBias: TypedArray | null,
   colSums: Float64Array | null = null,
-): boolean {
+): TypedArray | null {
   const [ars, acs] = A.strides.slice(-2) as [number, number];
   const [brs, bcs] = B.strides.slice(-2) as [number, number];
   const sa = planStaging(M, K, ars, acs);
   const sb = planStaging(K, N, brs, bcs);
   wasm.wakeFor(es, aOffs.length, M, N, K);
   if (aOffs.length > 1 && !rowBias && M * N * K * (es / 4) < PARALLEL_MIN_WORK) {
-    return wasmSmallBatches(wasm, es, M, N, K, A, B, aOffs, bOffs, out, sa, sb);
+    return wasmSmallBatches(wasm, es, M, N, K, A, B, aOffs, bOffs, sa, sb);
   }
   // Layout (bytes): [workspace][A slice][B slice][C][bias]
   const work = 0;
@@ -423,7 +423,7 @@ function wasmBatches(
   const cAt = bAt + align(sb.size * es);
   const biasAt = cAt + align(M * N * es);
   const sumsAt = biasAt + align(rowBias ? N * es : 0);
-  if (!wasm.reserve(sumsAt + (colSums ? M * 8 : 0))) return false;
+  if (!wasm.reserve(sumsAt + (colSums ? M * 8 : 0))) return null;
   const view = wasm.view(es);
   if (rowBias) view.set(rowBias, biasAt / es);
   const aR = sa.span ? ars : K;
@@ -435,7 +435,9 @@ function wasmBatches(
   let lastA = -1;
   let lastB = -1;
   const cEl = cAt / es;
-  for (let i = 0; i < aOffs.length; i++) {
+  const nb = aOffs.length;
+  const out = nb > 1 ? (es === 4 ? new Float32Array(nb * M * N) : new Float64Array(nb * M * N)) : null;
+  for (let i = 0; i < nb; i++) {
     const ao = aOffs[i] as number;
     const bo = bOffs[i] as number;
     // Broadcast batches repeat the same slice: stage it once.
@@ -445,14 +447,14 @@ function wasmBatches(
     lastB = bo;
     wasm.gemm(es, M, N, K, pa * es, aR, aC, pb * es, bR, bC, cAt, N, work);
     if (rowBias) wasm.addRows(es, cAt, biasAt, M, N);
-    out.set(view.subarray(cEl, cEl + M * N), i * M * N);
+    out?.set(view.subarray(cEl, cEl + M * N), i * M * N);
   }
   if (colSums) {
     // A is gᵀ of a contiguous g (see linearWeightGrads): its staged span is g itself, K rows of M.
     wasm.colSums(es, pa * es, K, M, sumsAt);
     colSums.set(wasm.view(8).subarray(sumsAt / 8, sumsAt / 8 + M));
   }
-  return true;
+  return out ?? view.slice(cEl, cEl + M * N);
 }
 
 /**
@@ -480,14 +482,13 @@ export function linearWeightGrads(g: NDArray, x: NDArray): { gw: NDArray; gb: ND
   const es = g.dtype === "float32" ? 4 : g.dtype === "float64" ? 8 : 0;
   const wasm = es > 0 && g.dtype === x.dtype && g.isContiguous() && M * N * K > 0 ? pickWasm(M, N, K) : null;
   if (wasm) {
-    const out = allocate(g.dtype, M * N);
     const sums = new Float64Array(M);
-    if (
-      wasmBatches(wasm, es as 4 | 8, M, N, K, gT, x, Int32Array.of(gT.offset), Int32Array.of(x.offset), out, null, sums)
-    ) {
+    const offsets = [Int32Array.of(gT.offset), Int32Array.of(x.offset)] as const;
+    const gw = wasmBatches(wasm, es as 4 | 8, M, N, K, gT, x, ...offsets, null, sums);
+    if (gw) {
       const gb = allocate(g.dtype, M);
       gb.set(sums);
-      return { gw: new NDArray(out, [M, N]), gb: new NDArray(gb, [M]) };
+      return { gw: new NDArray(gw, [M, N]), gb: new NDArray(gb, [M]) };
     }
   }
   return { gw: matmul(gT, x), gb: sum(g, 0) };
@@ -510,10 +511,9 @@ function wasmSmallBatches(
   B: NDArray,
   aOffs: Int32Array,
   bOffs: Int32Array,
-  out: TypedArray,
   sa: Staging,
   sb: Staging,
-): boolean {
+): TypedArray | null {
   const [ars, acs] = A.strides.slice(-2) as [number, number];
   const [brs, bcs] = B.strides.slice(-2) as [number, number];
   const nb = aOffs.length;
@@ -524,7 +524,7 @@ function wasmSmallBatches(
   const bAt = aAt + planA.bytes;
   const cAt = bAt + planB.bytes;
   const tableAt = cAt + align(nb * M * N * es);
-  if (!wasm.reserve(tableAt + nb * 12)) return false;
+  if (!wasm.reserve(tableAt + nb * 12)) return null;
   const view = wasm.view(es);
   const table = new Int32Array(wasm.memory.buffer, tableAt, nb * 3);
   stageBatch(planA, A.data, aOffs, M, K, ars, acs, view, aAt, es, table, 0);
@@ -546,8 +546,7 @@ function wasmSmallBatches(
     gatheredB ? 1 : bcs,
     0,
   );
-  out.set(view.subarray(cAt / es, cAt / es + nb * M * N));
-  return true;
+  return view.slice(cAt / es, cAt / es + nb * M * N);
 }
 
 /** How one operand's batch entries are staged: all in one copy of the span they share, or one by one. */
