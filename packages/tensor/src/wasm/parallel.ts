@@ -1,6 +1,6 @@
 /**
  * Row and element kernels on the worker pool. A call of a row kernel (softmax, the cross-entropy
- * gradient, …) or an elementwise kernel (GELU, tanh, …) over `total` rows or elements is cut into
+ * gradient) or an elementwise kernel (GELU and its gradient) over `total` rows or elements is cut into
  * chunks that the calling thread and the pool's workers claim (src/wasm/pool.ts); every thread runs
  * its own instance of the kernel module over the same shared memory. Each row or element is computed
  * exactly as in one call, so results are bitwise those of one thread. Without a pool, on a memory that
@@ -20,8 +20,8 @@ export const FAMILY_UNARY = 1;
 
 /** The exports a job may call, per family (the same table on every thread). */
 export const FAMILY_EXPORTS: readonly (readonly string[])[] = [
-  ["softmax", "softmax_causal", "ce_backward", "softmax_backward"],
-  ["exp", "tanh", "sigmoid", "gelu", "gelu_backward"],
+  ["softmax", "ce_backward"],
+  ["gelu", "gelu_backward"],
 ];
 
 /** Scratch bytes per thread of the row kernels (rows.wat's `set_scratch`): thread t's start at t·64. */

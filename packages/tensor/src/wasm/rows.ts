@@ -96,8 +96,10 @@ export class WasmRows extends WasmHeap {
 
 /**
  * Row-kernel calls with fewer elements than this stay on one thread even with a pool: waking a worker
- * and splitting cost tens of microseconds. Measured on the dev machine (2 threads): softmax over 65,536
- * elements takes about 90 µs on one thread.
+ * and splitting cost tens of microseconds. Only the exp-heavy kernels are split (softmax and the fused
+ * cross-entropy): the softmax backward and the causal softmax of attention-sized inputs gained nothing
+ * or lost on two threads (bench/threads.bench.ts: 0.52 → 0.77 ms and 0.81 → 0.79 ms at 16×4×64×64),
+ * since staging the whole input at once costs what splitting saves.
  */
 export const ROWS_PARALLEL_MIN = 1 << 16;
 
@@ -251,11 +253,10 @@ export function softmaxRowsWasm(
   if (!wasm.reserve(rowAt + n * 4)) return null;
   if (causal > 0 && log) return null; // the causal mask is for softmax only
   wasm.f32.set(src.subarray(start, start + size), x / 4);
-  const row = { at: x, step: n * 4 };
   if (causal > 0) {
-    // Chunks start at a multiple of L rows, so each row keeps its place in its (L, n) matrix.
-    wasm.rowsCall("softmax_causal", rows, n, [row, row, "count", n, causal], causal);
+    wasm.exports.softmax_causal(x, x, rows, n, causal);
   } else if (!log) {
+    const row = { at: x, step: n * 4 };
     wasm.rowsCall("softmax", rows, n, [row, row, "count", n, { at: statsAt, step: 16 }]);
   } else {
     wasm.exports.softmax_stats(x, rows, n, statsAt, rowAt);
@@ -298,9 +299,7 @@ export function softmaxBackwardRowsWasm(
   const size = rows * n;
   const wasm = pickRowKernels(size, n);
   if (!wasm) return null;
-  // Split across the pool, the whole input is staged at once; on one thread, in chunks that stay in L2.
-  const split = !log && wasm.shared && size >= ROWS_PARALLEL_MIN && getKernelPool() !== null;
-  const chunkRows = split ? rows : Math.max(1, Math.floor(BACKWARD_CHUNK / n));
+  const chunkRows = Math.max(1, Math.floor(BACKWARD_CHUNK / n));
   const chunk = Math.min(rows, chunkRows) * n;
   // Layout (bytes): [scratch][2^(j/64) table][g, overwritten by the result][y][flags: an int32 per row]
   const fracAt = DATA_AT;
@@ -319,13 +318,7 @@ export function softmaxBackwardRowsWasm(
     f32.set(y.subarray(from, to), yAt / 4);
     let flagged = 0;
     if (log) flagged = wasm.exports.log_softmax_backward(gAt, yAt, gAt, m, n, fracAt, flagsAt);
-    else {
-      const [g0, y0] = [
-        { at: gAt, step: n * 4 },
-        { at: yAt, step: n * 4 },
-      ];
-      wasm.rowsCall("softmax_backward", m, n, [g0, y0, g0, "count", n], 4);
-    }
+    else wasm.exports.softmax_backward(gAt, yAt, gAt, m, n);
     out.set(f32.subarray(gAt / 4, gAt / 4 + m * n), from);
     if (flagged > 0) {
       const flags = new Int32Array(wasm.memory.buffer, flagsAt, m);

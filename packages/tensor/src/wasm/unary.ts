@@ -6,7 +6,8 @@
  * memory stays small. The TypeScript loops in kernels/elementwise.ts stay the portable fallback and the
  * float64 path; {@link setUnaryKernelBackend} forces either one, here and for the binary arithmetic
  * kernels (binary.ts), which share this instance's memory. With a worker pool installed, large calls
- * run on a second instance over a shared memory instead, split across the pool (parallel.ts).
+ * of GELU and its gradient run on a second instance over a shared memory instead, split across the
+ * pool (parallel.ts).
  */
 import { ArgumentError } from "../errors.js";
 import { UNARY_SHARED_WASM_BASE64, UNARY_WASM_BASE64 } from "./kernels.generated.js";
@@ -116,10 +117,12 @@ export function sharedUnaryKernels(): SharedKernels | null {
 }
 
 /**
- * Calls with at least this many elements are split across the worker pool when one is installed: the
- * whole input is staged at once in the shared instance's memory and each thread computes chunks of it.
- * Below it, waking a worker costs about what it saves (GELU takes about 0.3 ms per 65,536 elements on
- * one thread of the dev machine, tanh 0.17 ms).
+ * GELU and its gradient with at least this many elements are split across the worker pool when one is
+ * installed: the whole input is staged at once in the shared instance's memory and each thread
+ * computes chunks of it. Below it, waking a worker costs about what it saves (GELU takes about 0.25 ms
+ * per 65,536 elements on one thread of the dev machine). exp, tanh and sigmoid stay on one thread:
+ * cheap per element, they lose more to staging the whole input at once than splitting gains
+ * (bench/threads.bench.ts: tanh over 524,288 elements 0.95 ms on one thread, 1.17 ms on two).
  */
 export const UNARY_PARALLEL_MIN = 1 << 16;
 
@@ -207,7 +210,7 @@ function pickUnaryKernels(n: number): WasmUnary | null {
 export function unaryWasm(op: UnaryOp, src: Float32Array, start: number, n: number): Float32Array | null {
   const wasm = pickUnaryKernels(n);
   if (!wasm) return null;
-  const split = pickSplit(n, 1);
+  const split = op === "gelu" ? pickSplit(n, 1) : null;
   if (split) {
     split.f32.set(src.subarray(start, start + n), DATA_AT / 4);
     const x = { at: DATA_AT, step: 4 };
