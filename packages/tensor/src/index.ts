@@ -42,6 +42,7 @@ export {
   addmm,
   gemm,
   getMatmulBackend,
+  linearGrads,
   linearWeightGrads,
   type MatmulBackend,
   matmul,

@@ -951,6 +951,20 @@ bad("causalSoftmax", "a missing input", () => T.causalSoftmax(undefined as never
   "causalSoftmax:",
   "input must be an NDArray",
 ]);
+bad(
+  "linearGrads",
+  "a weight of the wrong shape",
+  () => T.linearGrads(f32([3, 2]), f32([3, 5]), f32([2, 4])),
+  ShapeError,
+  ["linearGrads:", "weight (out, in)", "[3,2], [3,5] and [2,4]"],
+);
+bad(
+  "linearGrads",
+  "a missing weight",
+  () => T.linearGrads(f32([3, 2]), f32([3, 5]), undefined as never),
+  ArgumentError,
+  ["linearGrads:", "weight must be an NDArray"],
+);
 bad("linearWeightGrads", "row counts that differ", () => T.linearWeightGrads(f32([3, 2]), f32([4, 5])), ShapeError, [
   "linearWeightGrads:",
   "same N",

@@ -8,6 +8,7 @@ import {
   DTypeError,
   eye,
   gemm,
+  linearGrads,
   linearWeightGrads,
   matmul,
   type NDArray,
@@ -374,6 +375,50 @@ describe("linearWeightGrads (gᵀ·x and the column sums of g, g staged once)", 
   it("rejects gradients and inputs with different row counts, naming the shapes", () => {
     expect(() => linearWeightGrads(ones([3, 2]), ones([4, 5]))).toThrow(
       /linearWeightGrads: expected g \(N, out\) and x \(N, in\) with the same N, got \[3,2\] and \[4,5\]/,
+    );
+  });
+});
+
+describe("linearGrads (g·W, gᵀ·x and the column sums of g, all from one staging)", () => {
+  for (const backend of ["wasm", "js"] as const) {
+    for (const dtype of ["float32", "float64"] as const) {
+      for (const [n, out, inF] of [
+        [37, 23, 19],
+        [64, 1, 5],
+        [5, 7, 1],
+        [1024, 130, 129],
+      ] as const) {
+        it(`each result is its unfused op bit for bit (${backend}, ${dtype}, N=${n}, out=${out}, in=${inF})`, () => {
+          setMatmulBackend(backend);
+          try {
+            const g = randn([n, out], { dtype });
+            const x = randn([n, inF], { dtype });
+            const w = randn([out, inF], { dtype });
+            const { gx, gw, gb } = linearGrads(g, x, w);
+            expect([gx.shape, gw.shape, gb.shape]).toEqual([[n, inF], [out, inF], [out]]);
+            expect(Array.from(gx.toTypedArray())).toEqual(Array.from(matmul(g, w).toTypedArray()));
+            expect(Array.from(gw.toTypedArray())).toEqual(Array.from(matmul(g.transpose(0, 1), x).toTypedArray()));
+            expect(Array.from(gb.toTypedArray())).toEqual(Array.from(sum(g, 0).toTypedArray()));
+          } finally {
+            setMatmulBackend("auto");
+          }
+        });
+      }
+    }
+  }
+  it("falls back for non-contiguous operands and mixed dtypes, with the same results", () => {
+    const g = randn([9, 6]).transpose(0, 1);
+    const x = randn([6, 4], { dtype: "float64" });
+    const w = randn([4, 9]).transpose(0, 1);
+    const { gx, gw, gb } = linearGrads(g, x, w);
+    expect(gw.dtype).toBe("float64");
+    expect(Array.from(gx.toTypedArray())).toEqual(Array.from(matmul(g, w).toTypedArray()));
+    expect(Array.from(gw.toTypedArray())).toEqual(Array.from(matmul(g.transpose(0, 1), x).toTypedArray()));
+    expect(Array.from(gb.toTypedArray())).toEqual(Array.from(sum(g, 0).toTypedArray()));
+  });
+  it("rejects operands whose shapes do not fit a linear layer, naming them", () => {
+    expect(() => linearGrads(ones([3, 2]), ones([3, 5]), ones([2, 4]))).toThrow(
+      /linearGrads: expected g \(N, out\), x \(N, in\) and weight \(out, in\), got \[3,2\], \[3,5\] and \[2,4\]/,
     );
   });
 });

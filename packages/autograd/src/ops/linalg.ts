@@ -71,9 +71,15 @@ export const linear = primitive("linear", (x: Tensor, weight: Tensor, bias: Tens
     inputs,
     out,
     (g) => {
+      const firstOrder = !isGradEnabled() && weight.requiresGrad && (!bias || bias.requiresGrad);
+      if (firstOrder && x.requiresGrad && x.dtype === weight.dtype) {
+        // g·W, gᵀ·x and Σ_rows g from one staging of g, x and W.
+        const { gx, gw, gb } = nd.linearGrads(g.data, x.data, weight.data);
+        return bias ? [new Tensor(gx), new Tensor(gw), new Tensor(gb)] : [new Tensor(gx), new Tensor(gw)];
+      }
       const gx = x.requiresGrad ? g.matmul(weight) : null;
-      if (bias?.requiresGrad && weight.requiresGrad && !isGradEnabled()) {
-        // First-order pass: gᵀ·x and Σ_rows g from one staging of g.
+      if (firstOrder && bias) {
+        // gᵀ·x and Σ_rows g from one staging of g.
         const { gw, gb } = nd.linearWeightGrads(g.data, x.data);
         return [gx, new Tensor(gw), new Tensor(gb)];
       }

@@ -495,6 +495,83 @@ export function linearWeightGrads(g: NDArray, x: NDArray): { gw: NDArray; gb: ND
 }
 
 /**
+ * All of a linear layer's gradients from its output gradient `g` (N, out), input `x` (N, in) and
+ * weight `w` (out, in): `gx = g·w` (N, in), `gw = gᵀ·x` (out, in) and `gb` = the column sums of g (out).
+ * On the WebAssembly path g, x and w are staged once for all three (g feeds both products); each result
+ * is bit for bit what `matmul(g, w)`, {@link linearWeightGrads} and `sum(g, 0)` give.
+ *
+ * @example
+ * ```ts
+ * const { gx, gw, gb } = linearGrads(ones([4, 2]), ones([4, 3]), ones([2, 3]));
+ * // gx: 4×3 of 2s, gw: 2×3 of 4s, gb: [4, 4]
+ * ```
+ */
+export function linearGrads(g: NDArray, x: NDArray, w: NDArray): { gx: NDArray; gw: NDArray; gb: NDArray } {
+  checkOperand("linearGrads", "gradient", g, false);
+  checkOperand("linearGrads", "input", x, false);
+  checkOperand("linearGrads", "weight", w, false);
+  if (
+    g.ndim !== 2 ||
+    x.ndim !== 2 ||
+    w.ndim !== 2 ||
+    g.shape[0] !== x.shape[0] ||
+    w.shape[0] !== g.shape[1] ||
+    w.shape[1] !== x.shape[1]
+  ) {
+    throw new ShapeError(
+      `linearGrads: expected g (N, out), x (N, in) and weight (out, in), got ${fmtShape(g.shape)}, ${fmtShape(x.shape)} and ${fmtShape(w.shape)}`,
+    );
+  }
+  const [n, out] = g.shape as [number, number];
+  const inF = x.shape[1] as number;
+  const es = g.dtype === "float32" ? 4 : g.dtype === "float64" ? 8 : 0;
+  const same = es > 0 && x.dtype === g.dtype && w.dtype === g.dtype;
+  const contiguous = g.isContiguous() && x.isContiguous() && w.isContiguous();
+  const wasm = same && contiguous && n * out * inF > 0 ? pickWasm(n, inF, out) : null;
+  const fused = wasm ? wasmLinearGrads(wasm, es as 4 | 8, g, x, w) : null;
+  if (fused) return fused;
+  const { gw, gb } = linearWeightGrads(g, x);
+  return { gx: matmul(g, w), gw, gb };
+}
+
+/** The WebAssembly path of {@link linearGrads} (contiguous operands of one float dtype); null when memory cannot grow. */
+function wasmLinearGrads(
+  wasm: WasmGemm,
+  es: 4 | 8,
+  g: NDArray,
+  x: NDArray,
+  w: NDArray,
+): { gx: NDArray; gw: NDArray; gb: NDArray } | null {
+  const [n, out] = g.shape as [number, number];
+  const inF = x.shape[1] as number;
+  // gx = g·w: n × in over out; gw = gᵀ·x: out × in over n.
+  wasm.wakeFor(es, 1, n, inF, out);
+  // Layout (bytes): [workspace for either product][g][x][w][gx][gw][column sums: out float64]
+  const work = Math.max(wasm.workspaceBytes(es, n, inF, out), wasm.workspaceBytes(es, out, inF, n));
+  const gAt = align(work);
+  const xAt = gAt + align(n * out * es);
+  const wAt = xAt + align(n * inF * es);
+  const gxAt = wAt + align(out * inF * es);
+  const gwAt = gxAt + align(n * inF * es);
+  const sumsAt = gwAt + align(out * inF * es);
+  if (!wasm.reserve(sumsAt + out * 8)) return null;
+  const view = wasm.view(es);
+  view.set(g.data.subarray(g.offset, g.offset + n * out), gAt / es);
+  view.set(x.data.subarray(x.offset, x.offset + n * inF), xAt / es);
+  view.set(w.data.subarray(w.offset, w.offset + out * inF), wAt / es);
+  wasm.gemm(es, n, inF, out, gAt, out, 1, wAt, inF, 1, gxAt, inF, 0);
+  wasm.gemm(es, out, inF, n, gAt, 1, out, xAt, inF, 1, gwAt, inF, 0);
+  wasm.colSums(es, gAt, n, out, sumsAt);
+  const gb = allocate(g.dtype, out);
+  gb.set(wasm.view(8).subarray(sumsAt / 8, sumsAt / 8 + out));
+  return {
+    gx: new NDArray(view.slice(gxAt / es, gxAt / es + n * inF), [n, inF]),
+    gw: new NDArray(view.slice(gwAt / es, gwAt / es + out * inF), [out, inF]),
+    gb: new NDArray(gb, [out]),
+  };
+}
+
+/**
  * Many small products (attention's per-head matmuls). Each operand is staged in one copy when the
  * memory its entries span is compact (the heads of a (B, L, H, D) array viewed as (B, H, L, D), whose
  * rows are too short to copy one by one), else entry by entry (a slice shared by all entries, as in
