@@ -5,8 +5,8 @@
  */
 import { availableParallelism } from "node:os";
 import { afterAll, describe, expect, it } from "vitest";
-import { ArgumentError, type DType, matmul, type NDArray, setMatmulBackend } from "../src/index.js";
-import { getNumThreads, setNumThreads } from "../src/node.js";
+import { ArgumentError, type DType, linearGrads, matmul, type NDArray, setMatmulBackend } from "../src/index.js";
+import { getNumThreads, getWorkerChunkCount, setNumThreads } from "../src/node.js";
 import { getWasmGemm } from "../src/wasm/runtime.js";
 import { expectClose, gen } from "./helpers.js";
 
@@ -129,6 +129,31 @@ describe("threaded results are bitwise the single-thread ones", () => {
     setNumThreads(2);
     const many = cases.map(([a, b]) => matmul(a, b));
     for (let i = 0; i < cases.length; i++) expect(identical(one[i] as NDArray, many[i] as NDArray)).toBe(true);
+  });
+
+  it("two products in one job (a linear layer's gradients) are each bitwise the one-thread result", () => {
+    setMatmulBackend("wasm");
+    for (const dtype of ["float32", "float64"] as DType[]) {
+      for (const [n, out, inF] of [
+        [1024, 130, 129],
+        [300, 512, 64],
+        [70, 40, 900],
+      ] as const) {
+        const g = gen([n, out], dtype, n);
+        const x = gen([n, inF], dtype, out);
+        const w = gen([out, inF], dtype, inF);
+        setNumThreads(1);
+        const one = linearGrads(g, x, w);
+        setNumThreads(3);
+        // Repeated until the workers have claimed some chunks (the caller may claim them all first).
+        const before = getWorkerChunkCount();
+        for (let attempt = 0; attempt < 20 && getWorkerChunkCount() === before; attempt++) {
+          const many = linearGrads(g, x, w);
+          for (const k of ["gx", "gw", "gb"] as const) expect(identical(one[k], many[k])).toBe(true);
+        }
+        expect(getWorkerChunkCount()).toBeGreaterThan(before);
+      }
+    }
   });
 
   it("matches the TypeScript gemm", () => {

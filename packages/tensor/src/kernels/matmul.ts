@@ -559,8 +559,14 @@ function wasmLinearGrads(
   view.set(g.data.subarray(g.offset, g.offset + n * out), gAt / es);
   view.set(x.data.subarray(x.offset, x.offset + n * inF), xAt / es);
   view.set(w.data.subarray(w.offset, w.offset + out * inF), wAt / es);
-  wasm.gemm(es, n, inF, out, gAt, out, 1, wAt, inF, 1, gxAt, inF, 0);
-  wasm.gemm(es, out, inF, n, gAt, 1, out, xAt, inF, 1, gwAt, inF, 0);
+  // One job for both products: threads move on to the second without waiting for the first.
+  wasm.gemms(
+    [
+      [es, n, inF, out, gAt, out, 1, wAt, inF, 1, gxAt, inF],
+      [es, out, inF, n, gAt, 1, out, xAt, inF, 1, gwAt, inF],
+    ],
+    0,
+  );
   wasm.colSums(es, gAt, n, out, sumsAt);
   const gb = allocate(g.dtype, out);
   gb.set(wasm.view(8).subarray(sumsAt / 8, sumsAt / 8 + out));

@@ -14,7 +14,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { FAMILY_EXPORTS, MAX_CALL_ARGS, MAX_CALL_THREADS, SCRATCH_BYTES, type SharedKernels } from "./parallel.js";
-import { JOB_CALL, type KernelPool, type PoolJob, type WasmGemm } from "./runtime.js";
+import { JOB_CALL, type KernelPool, MAX_JOB_PRODUCTS, type PoolJob, PRODUCT_FIELDS, type WasmGemm } from "./runtime.js";
 
 // Control block layout (Int32Array over a SharedArrayBuffer).
 const GEN = 0; // bumped once per job; workers wait on it
@@ -24,7 +24,7 @@ const ERR = 3; // set when a chunk threw
 const COUNT = 4; // chunks in the current job
 const BY_WORKERS = 5; // chunks the workers have run since the pool started (for tests and diagnostics)
 const JOB = 8; // the PoolJob fields (see runtime.ts), shared by all threads
-const JOB_FIELDS = 6 + 3 * MAX_CALL_ARGS;
+const JOB_FIELDS = Math.max(6 + 3 * MAX_CALL_ARGS, 2 + PRODUCT_FIELDS * MAX_JOB_PRODUCTS);
 const HEADER = JOB + JOB_FIELDS;
 // Per worker: [0] ready flag.
 const SLOT = 1;
@@ -55,13 +55,18 @@ const calls = families.map(({ module, memory, fns }) => {
   return fns.map((name) => exports[name]);
 });
 function runGemm(j, chunk) {
-  const es = j[1], M = j[2], N = j[3], K = j[4], ars = j[6], acs = j[7], brs = j[9], bcs = j[10], ldc = j[12];
-  const table = j[13], unit = j[14], total = j[15];
-  const ws = j[18] + thread * j[19], packA = ws + j[16], packB = ws + j[17];
+  let o = 2;
+  for (let p = 0; p < j[1] && chunk >= j[o + ${PRODUCT_FIELDS - 1}]; p++) {
+    chunk -= j[o + ${PRODUCT_FIELDS - 1}];
+    o += ${PRODUCT_FIELDS};
+  }
+  const es = j[o], M = j[o + 1], N = j[o + 2], K = j[o + 3], ars = j[o + 5], acs = j[o + 6], brs = j[o + 8];
+  const bcs = j[o + 9], ldc = j[o + 11], table = j[o + 12], unit = j[o + 13], total = j[o + 14];
+  const ws = j[o + 17] + thread * j[o + 18], packA = ws + j[o + 15], packB = ws + j[o + 16];
   const from = chunk * unit, to = Math.min(total, from + unit);
   if (table === 0) {
-    gemm(es, to - from, N, K, j[5] + from * ars * es, ars, acs, j[8], brs, bcs, j[11] + from * ldc * es, ldc,
-      packA, packB, ws);
+    gemm(es, to - from, N, K, j[o + 4] + from * ars * es, ars, acs, j[o + 7], brs, bcs, j[o + 10] + from * ldc * es,
+      ldc, packA, packB, ws);
   } else {
     const t = new Int32Array(gemmMemory.buffer, table, 3 * total);
     for (let b = from; b < to; b++) {

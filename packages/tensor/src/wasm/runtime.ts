@@ -119,11 +119,12 @@ export class WasmHeap {
 
 /**
  * Work cut into chunks for the pool, as int32 fields; the first says what kind:
- * - {@link JOB_GEMM}: `[0, es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, table, unit, total, offA,
- *   offB, wsBase, wsSize]`. With `table` 0, chunk i is rows [i·unit, min(total, (i+1)·unit)) of one
- *   product (total = M); otherwise it is those batch entries of the int32 (A, B, C) byte-offset triples
- *   at byte offset `table` (total = the entry count). Thread t (the caller is 0) packs in the workspace
- *   at `wsBase + t·wsSize`, at offsets offA / offB / 0.
+ * - {@link JOB_GEMM}: `[0, count, …count products]`, each product {@link PRODUCT_FIELDS} fields
+ *   `[es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, table, unit, total, offA, offB, wsBase, wsSize,
+ *   chunks]`. The job's chunks are the products' chunks in order. With `table` 0, a product's chunk i
+ *   is rows [i·unit, min(total, (i+1)·unit)) (total = M); otherwise it is those batch entries of the
+ *   int32 (A, B, C) byte-offset triples at byte offset `table` (total = the entry count). Thread t (the
+ *   caller is 0) packs in the workspace at `wsBase + t·wsSize`, at offsets offA / offB / 0.
  * - {@link JOB_CALL}: a row or element range of another kernel (see src/wasm/parallel.ts).
  */
 export type PoolJob = readonly number[];
@@ -134,6 +135,31 @@ type Numbers<N extends number, T extends number[] = []> = T["length"] extends N 
 /** {@link PoolJob} kinds. */
 export const JOB_GEMM = 0;
 export const JOB_CALL = 1;
+
+/** Fields per product of a {@link JOB_GEMM} job. */
+export const PRODUCT_FIELDS = 20;
+
+/** Most products one {@link JOB_GEMM} job carries (the pool's job block has room for this many). */
+export const MAX_JOB_PRODUCTS = 2;
+
+/**
+ * One product's operands, as `gemm` takes them: `[es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc]`
+ * (byte offsets; strides and ldc in elements).
+ */
+export type Product = readonly [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
 
 /**
  * Extra threads that run kernel chunks on the same (shared) memories alongside the caller.
@@ -230,34 +256,62 @@ export class WasmGemm extends WasmHeap {
     ldc: number,
     work: number,
   ): void {
-    const pool = this.pool;
-    const helpers =
-      pool && this.threads > 1 && M * N * K * (es / 4) >= PARALLEL_MIN_WORK && M >= 2 * this.MR
-        ? Math.min(pool.available(), this.threads - 1)
-        : 0;
-    if (!pool || helpers === 0) {
-      this.exports.gemm(es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, ...this.pointers(es, M, K, work));
-      return;
-    }
-    const unit = roundUp(Math.ceil(M / ((helpers + 1) * CHUNKS_PER_THREAD)), this.MR);
-    const operands = [es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc];
-    const job = [JOB_GEMM, ...operands, 0, unit, M, ...this.offsets(es, unit, N, K, work)];
-    pool.run(job, Math.ceil(M / unit), (chunk) => this.runChunk(job, chunk, 0));
+    this.gemms([[es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc]], work);
   }
 
-  /** [offA, offB, wsBase, wsSize] of a {@link PoolJob} whose gemm calls have at most `rows` rows. */
+  /**
+   * Runs independent products (at most {@link MAX_JOB_PRODUCTS}) as one job: with a pool, each large
+   * one is cut into row blocks and the threads claim blocks of all of them, so none waits for the
+   * others between products. They share the workspace at `work`, which must hold the largest one's
+   * (`workspaceBytes`). Results are bitwise those of running each alone on one thread.
+   */
+  gemms(products: readonly Product[], work: number): void {
+    const pool = this.pool;
+    let volume = 0;
+    for (const [es, M, N, K] of products) volume += M * N * K * (es / 4);
+    const splittable = products.some(([, M]) => M >= 2 * this.MR);
+    const helpers =
+      pool && this.threads > 1 && volume >= PARALLEL_MIN_WORK && splittable
+        ? Math.min(pool.available(), this.threads - 1)
+        : 0;
+    if (products.length > MAX_JOB_PRODUCTS) throw new RangeError(`gemms: at most ${MAX_JOB_PRODUCTS} products per job`);
+    const job: number[] = [JOB_GEMM, products.length];
+    let chunks = 0;
+    let wsSize = 0;
+    for (const product of products) {
+      const [es, M, N, K] = product;
+      const unit = helpers === 0 ? M : roundUp(Math.ceil(M / ((helpers + 1) * CHUNKS_PER_THREAD)), this.MR);
+      const count = Math.ceil(M / unit);
+      const offsets = this.offsets(es, unit, N, K, work);
+      wsSize = Math.max(wsSize, offsets[3] as number);
+      job.push(...product, 0, unit, M, ...offsets, count);
+      chunks += count;
+    }
+    // One workspace size for every product: a thread's region must not overlap another thread's,
+    // whichever products the two are running.
+    for (let p = 0; p < products.length; p++) job[2 + p * PRODUCT_FIELDS + 18] = wsSize;
+    if (!pool || helpers === 0) for (let c = 0; c < chunks; c++) this.runChunk(job, c, 0);
+    else pool.run(job, chunks, (chunk) => this.runChunk(job, chunk, 0));
+  }
+
+  /** [offA, offB, wsBase, wsSize] of a product whose gemm calls have at most `rows` rows. */
   private offsets(es: number, rows: number, N: number, K: number, work: number): number[] {
     const [packA, packB] = this.pointers(es, rows, K, 0);
     return [packA, packB, work, this.threadWorkspace(es, rows, N, K)];
   }
 
   /**
-   * Runs chunk `chunk` of `job` on this thread with thread `thread`'s workspace; the pool's workers
-   * run the same steps (pool.ts), so where a chunk runs never changes its result.
+   * Runs chunk `chunk` of a {@link JOB_GEMM} job on this thread with thread `thread`'s workspace; the
+   * pool's workers run the same steps (pool.ts), so where a chunk runs never changes its result.
    */
   private runChunk(job: PoolJob, chunk: number, thread: number): void {
-    const [, es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, table, unit, total, offA, offB, wsBase, wsSize] =
-      job as unknown as Numbers<20>;
+    let o = 2;
+    for (let p = 0; p < (job[1] as number) && chunk >= (job[o + PRODUCT_FIELDS - 1] as number); p++) {
+      chunk -= job[o + PRODUCT_FIELDS - 1] as number;
+      o += PRODUCT_FIELDS;
+    }
+    const [es, M, N, K, pA, ars, acs, pB, brs, bcs, pC, ldc, table, unit, total, offA, offB, wsBase, wsSize] =
+      job.slice(o, o + PRODUCT_FIELDS) as unknown as Numbers<20>;
     const ws = wsBase + thread * wsSize;
     const packA = ws + offA;
     const packB = ws + offB;
@@ -316,10 +370,11 @@ export class WasmGemm extends WasmHeap {
         ? Math.min(pool.available(), this.threads - 1, count - 1)
         : 0;
     const unit = helpers === 0 ? count : Math.ceil(count / ((helpers + 1) * CHUNKS_PER_THREAD));
+    const chunks = Math.ceil(count / unit);
     const operands = [es, M, N, K, 0, ars, acs, 0, brs, bcs, 0, N];
-    const job = [JOB_GEMM, ...operands, table, unit, count, ...this.offsets(es, M, N, K, work)];
+    const job = [JOB_GEMM, 1, ...operands, table, unit, count, ...this.offsets(es, M, N, K, work), chunks];
     if (!pool || helpers === 0) this.runChunk(job, 0, 0);
-    else pool.run(job, Math.ceil(count / unit), (chunk) => this.runChunk(job, chunk, 0));
+    else pool.run(job, chunks, (chunk) => this.runChunk(job, chunk, 0));
   }
 
   /** Column sums in float64 of `rows` rows of n elements at byte offset `pX`, into n float64 at `pOut`. */
