@@ -183,6 +183,13 @@ export interface KernelPool {
 export const CHUNKS_PER_THREAD = 3;
 
 /**
+ * A product whose B is larger than this (bytes) is cut into one chunk per thread: packing a B that no
+ * longer fits in L2 again for every chunk cost more than the claiming saved (1024² float32 on two
+ * threads: about 63 GFLOP/s with three chunks per thread, 65 with one, medians of alternating runs).
+ */
+export const SHARED_B_BYTES = 1 << 20;
+
+/**
  * Products with M·N·K·(es / 4) below this run on one thread even when a pool is installed: waking the
  * workers (a futex round trip) and packing B once per thread must stay small next to the work. float64
  * counts double since its kernel is half as fast. Measured with 2 threads on the dev machine: float32
@@ -280,7 +287,8 @@ export class WasmGemm extends WasmHeap {
     let wsSize = 0;
     for (const product of products) {
       const [es, M, N, K] = product;
-      const unit = helpers === 0 ? M : roundUp(Math.ceil(M / ((helpers + 1) * CHUNKS_PER_THREAD)), this.MR);
+      const perThread = K * N * es > SHARED_B_BYTES ? 1 : CHUNKS_PER_THREAD;
+      const unit = helpers === 0 ? M : roundUp(Math.ceil(M / ((helpers + 1) * perThread)), this.MR);
       const count = Math.ceil(M / unit);
       const offsets = this.offsets(es, unit, N, K, work);
       wsSize = Math.max(wsSize, offsets[3] as number);
