@@ -102,8 +102,66 @@ function storeGrad(t: Tensor, g: Tensor, exclusive: boolean, createGraph: boolea
   else t.grad = new Tensor(exclusive && g.data.isContiguous() ? g.data : g.data.clone());
 }
 
-function accumulate(prev: Tensor | undefined, g: Tensor): Tensor {
-  return prev ? prev.add(g) : g;
+/**
+ * Who can reach each gradient buffer during one backward pass. Gradients waiting in the walk hold a
+ * reference to their buffer (views of one buffer count once each); buffers that the caller, a hook,
+ * a leaf's `.grad` or a foreign rule may hold are pinned. A buffer with one reference and no pin is
+ * owned by that gradient: a leaf may keep it as its `.grad` without a copy, a sum may be accumulated
+ * into it in place, and when the last reference is consumed the buffer is recycled for later kernel
+ * outputs (only with `recycling`, i.e. first-order passes that nobody inspects).
+ */
+class GradBuffers {
+  private readonly refs = new Map<ArrayBufferLike, number>();
+  private readonly pinned = new Set<ArrayBufferLike>();
+
+  constructor(private readonly recycling: boolean) {}
+
+  /** A gradient handed to an input: one more reference (a pin when a foreign rule made it). */
+  deliver(g: Tensor, builtin: boolean): void {
+    const key = g.data.data.buffer;
+    this.refs.set(key, (this.refs.get(key) ?? 0) + 1);
+    if (!builtin) this.pinned.add(key);
+  }
+
+  pin(g: Tensor): void {
+    this.pinned.add(g.data.data.buffer);
+  }
+
+  /** True when `g` is the only way to reach its buffer. */
+  owns(g: Tensor): boolean {
+    const key = g.data.data.buffer;
+    return !this.pinned.has(key) && (this.refs.get(key) ?? 0) <= 1;
+  }
+
+  /** Drops the reference of a gradient that is dead; the buffer is recycled when it was the last. */
+  consume(g: Tensor): void {
+    const key = g.data.data.buffer;
+    const left = (this.refs.get(key) ?? 1) - 1;
+    if (left > 0) this.refs.set(key, left);
+    else {
+      // Dead. A recycled buffer may come back as a new output in this pass, with a fresh count.
+      this.refs.delete(key);
+      if (this.recycling && !this.pinned.has(key)) nd.recycleBuffer(g.data.data);
+    }
+  }
+
+  /**
+   * `prev + g` for two gradients of the same input. In place when `prev` owns a contiguous buffer
+   * (no allocation); whatever dies is consumed.
+   */
+  accumulate(prev: Tensor | undefined, g: Tensor): Tensor {
+    if (!prev) return g;
+    if (this.recycling && this.owns(prev) && prev.dtype === g.dtype && prev.data.isContiguous()) {
+      nd.addInPlace(prev.data, g.data);
+      this.consume(g);
+      return prev;
+    }
+    const sum = prev.add(g);
+    this.refs.set(sum.data.data.buffer, 1);
+    this.consume(prev);
+    this.consume(g);
+    return sum;
+  }
 }
 
 function runHooks(t: Tensor, g: Tensor): Tensor {
@@ -161,25 +219,29 @@ function walk(root: Tensor, seed: Tensor, opts: BackwardOptions): (Tensor | null
   // With explicit inputs, walk only tensors that lead to one of them (like torch.autograd.grad).
   const needed = wanted ? leadingTo(order, wanted) : null;
   const captured = new Map<Tensor, Tensor>();
-  // How often each gradient buffer was handed to an input. A leaf may keep a buffer only it received;
-  // a shared one (the same g passed to two inputs, views of it, the caller's seed) is copied first.
-  const deliveries = new Map<nd.TypedArray, number>();
-  deliveries.set(seed.data.data, 2);
+  // Recycling needs every rule to be a built-in one and nothing to watch the gradients.
+  const buffers = new GradBuffers(!opts.createGraph && !gradientCheckHook && !wanted);
+  buffers.deliver(seed, false);
   for (const t of order) {
     let g = grads.get(t);
     if (g === undefined || (needed && !needed.has(t))) continue;
     grads.delete(t);
     let hooked = false;
     if (t.hooks.length) {
+      // A hook may keep the gradient it sees or return one it keeps.
+      buffers.pin(g);
       const before = g;
       g = runHooks(t, g);
       hooked = g !== before;
+      buffers.pin(g);
     }
     if (wanted) {
       if (wanted.has(t)) captured.set(t, g);
     } else if (t.isLeaf || t.retainsGrad) {
-      const exclusive = t.isLeaf && !hooked && (deliveries.get(g.data.data) ?? 0) <= 1;
+      const exclusive = t.isLeaf && !hooked && buffers.owns(g);
       storeGrad(t, g, exclusive, opts.createGraph ?? false);
+      if (exclusive) buffers.pin(g);
+      else if (!t.gradFn) buffers.consume(g); // copied or added into .grad
       gradientCheckHook?.storedGrad(t, g);
     }
     const node = t.gradFn;
@@ -196,11 +258,13 @@ function walk(root: Tensor, seed: Tensor, opts: BackwardOptions): (Tensor | null
         );
       }
       if (gi.dtype !== input.dtype) gi = gi.to(input.dtype);
-      const buffer = gi.data.data;
-      deliveries.set(buffer, (deliveries.get(buffer) ?? 0) + 1);
-      grads.set(input, accumulate(grads.get(input), gi));
+      buffers.deliver(gi, node.builtin);
+      grads.set(input, buffers.accumulate(grads.get(input), gi));
     }
     if (!opts.retainGraph && !opts.createGraph) node.release();
+    // Consumed (a foreign rule may have kept it: pinned). Views of it passed on hold their own references.
+    if (!node.builtin) buffers.pin(g);
+    buffers.consume(g);
   }
   if (opts.inputs) return opts.inputs.map((t) => captured.get(t) ?? null);
   return undefined;

@@ -19,12 +19,19 @@ export class Node {
   output: Tensor | null = null;
   /** Where in user code the op was called, recorded only in anomaly mode. */
   callSite?: string;
+  /**
+   * A built-in op's node: its rule returns fresh gradients or views of `gradOut` and keeps no
+   * reference to `gradOut`, so the engine may recycle gradient buffers it consumes or produces.
+   * False for rules from outside the library (`record`, `defineOp`), which may keep or share them.
+   */
+  readonly builtin: boolean;
   private rule: BackwardFn | null;
   private saved: { tensor: Tensor; version: number }[];
 
-  constructor(name: string, inputs: readonly Tensor[], rule: BackwardFn, saved: readonly Tensor[]) {
+  constructor(name: string, inputs: readonly Tensor[], rule: BackwardFn, saved: readonly Tensor[], builtin = false) {
     this.name = name;
     this.inputs = inputs;
+    this.builtin = builtin;
     this.rule = rule;
     this.saved = saved.map((tensor) => ({ tensor, version: tensor.version }));
   }
@@ -82,10 +89,32 @@ export function record(
   backward: BackwardFn,
   opts: RecordOptions = {},
 ): Tensor {
+  return recordNode(name, inputs, out, backward, opts, false);
+}
+
+/** {@link record} for the library's own ops (see {@link Node.builtin}); not exported from the package. */
+export function recordBuiltin(
+  name: string,
+  inputs: readonly Tensor[],
+  out: NDArray,
+  backward: BackwardFn,
+  opts: RecordOptions = {},
+): Tensor {
+  return recordNode(name, inputs, out, backward, opts, true);
+}
+
+function recordNode(
+  name: string,
+  inputs: readonly Tensor[],
+  out: NDArray,
+  backward: BackwardFn,
+  opts: RecordOptions,
+  builtin: boolean,
+): Tensor {
   let needs = false;
   if (isGradEnabled()) for (const t of inputs) if (t.requiresGrad) needs = true;
   if (!needs) return new Tensor(out);
-  const node = new Node(name, inputs, backward, opts.saves ?? []);
+  const node = new Node(name, inputs, backward, opts.saves ?? [], builtin);
   const result = Tensor.fromNode(out, node);
   node.output = result;
   if (opts.savesOutput) node.save(result);

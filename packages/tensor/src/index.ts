@@ -3,6 +3,8 @@
  * Runs anywhere JavaScript runs: no Node-only API in this entry point.
  * @packageDocumentation
  */
+
+export { clearBufferPool, pooledBufferBytes, recycleBuffer } from "./buffer-pool.js";
 export { arange, array, type CreateOptions, eye, full, linspace, ones, onesLike, zeros, zerosLike } from "./create.js";
 export {
   allocate,

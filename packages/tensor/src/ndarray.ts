@@ -1,3 +1,4 @@
+import { outputFloat32, outputFloat64 } from "./buffer-pool.js";
 import { allocate, castScalar, checkDType, type DType, dtypeOf, type TypedArray } from "./dtype.js";
 import { ArgumentError, describeValue, fmtShape, IndexError, ShapeError } from "./errors.js";
 import { formatNDArray } from "./format.js";
@@ -86,7 +87,14 @@ export class NDArray {
 
   /** A fresh contiguous copy with its own buffer. */
   clone(): NDArray {
-    const out = allocate(this.dtype, this.size);
+    const dtype = this.dtype;
+    // Every element is overwritten: float outputs may reuse a recycled buffer.
+    const out =
+      dtype === "float32"
+        ? outputFloat32(this.size)
+        : dtype === "float64"
+          ? outputFloat64(this.size)
+          : allocate(dtype, this.size);
     if (this.isContiguous()) {
       out.set(this.data.subarray(this.offset, this.offset + this.size));
     } else {

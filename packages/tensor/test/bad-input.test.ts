@@ -965,6 +965,10 @@ bad(
   ArgumentError,
   ["linearGrads:", "weight must be an NDArray"],
 );
+bad("recycleBuffer", "an NDArray instead of its buffer", () => T.recycleBuffer(f32([4]) as never), ArgumentError, [
+  "recycleBuffer:",
+  "expected a typed array",
+]);
 bad("linearWeightGrads", "row counts that differ", () => T.linearWeightGrads(f32([3, 2]), f32([4, 5])), ShapeError, [
   "linearWeightGrads:",
   "same N",
@@ -1257,6 +1261,8 @@ const EXEMPT: Record<string, string> = {
   StateError: "error class",
   fmtShape: "formats a shape for messages; any array prints",
   describeValue: "describes any value for messages; total over all inputs",
+  clearBufferPool: "takes no arguments",
+  pooledBufferBytes: "takes no arguments",
   castScalar: "hot scalar cast used per element inside kernels; callers pass validated dtypes",
   isFloat: "predicate: any string is answered (false for unknown dtypes)",
   floatDType: "total over DType; callers pass validated dtypes",

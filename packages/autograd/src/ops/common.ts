@@ -1,7 +1,7 @@
 import * as nd from "@typegrad/tensor";
 import { ArgumentError, describeValue, type NDArray } from "@typegrad/tensor";
 import { isGradEnabled } from "../grad-mode.js";
-import { primitiveOps, record } from "../node.js";
+import { primitiveOps, recordBuiltin as record } from "../node.js";
 import { Tensor, type TensorLike } from "../tensor.js";
 
 /** Registers a primitive op's name (the gradcheck table must cover every registered op) and returns it. */

@@ -1,6 +1,6 @@
 import * as nd from "@typegrad/tensor";
 import { ArgumentError, DTypeError, describeValue, fmtShape, type NDArray } from "@typegrad/tensor";
-import { record } from "../node.js";
+import { recordBuiltin as record } from "../node.js";
 import { Tensor, type TensorLike } from "../tensor.js";
 import { checkTensor, fused, lift, primitive, reduceTo } from "./common.js";
 

@@ -1,6 +1,6 @@
 import * as nd from "@typegrad/tensor";
 import { ArgumentError, DTypeError, describeValue, fmtShape, type NDArray } from "@typegrad/tensor";
-import { record } from "../node.js";
+import { recordBuiltin as record } from "../node.js";
 import { Tensor } from "../tensor.js";
 import { checkTensor, primitive } from "./common.js";
 import { cat } from "./shape.js";

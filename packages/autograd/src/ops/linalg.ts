@@ -1,7 +1,7 @@
 import * as nd from "@typegrad/tensor";
 import { ArgumentError, DTypeError, ShapeError } from "@typegrad/tensor";
 import { isGradEnabled } from "../grad-mode.js";
-import { record } from "../node.js";
+import { recordBuiltin as record } from "../node.js";
 import { Tensor } from "../tensor.js";
 import { checkTensor, primitive, reduceTo } from "./common.js";
 

@@ -1,7 +1,7 @@
 import type { CrossEntropyTargets } from "@typegrad/tensor";
 import * as nd from "@typegrad/tensor";
 import { ArgumentError, DTypeError, describeValue, fmtShape, IndexError, ShapeError } from "@typegrad/tensor";
-import { record } from "../node.js";
+import { recordBuiltin as record } from "../node.js";
 import { Tensor } from "../tensor.js";
 import { checkTensor, fused, primitive } from "./common.js";
 

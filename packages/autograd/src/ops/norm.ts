@@ -2,7 +2,7 @@ import * as nd from "@typegrad/tensor";
 import { ArgumentError, describeValue, fmtShape, ShapeError } from "@typegrad/tensor";
 import { backward } from "../engine.js";
 import { isGradEnabled } from "../grad-mode.js";
-import { record } from "../node.js";
+import { recordBuiltin as record } from "../node.js";
 import { Tensor } from "../tensor.js";
 import { checkTensor, primitive } from "./common.js";
 

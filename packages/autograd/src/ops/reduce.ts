@@ -1,5 +1,5 @@
 import * as nd from "@typegrad/tensor";
-import { record } from "../node.js";
+import { recordBuiltin as record } from "../node.js";
 import { Tensor } from "../tensor.js";
 import { checkTensor, fused, primitive } from "./common.js";
 

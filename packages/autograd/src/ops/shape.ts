@@ -1,6 +1,6 @@
 import * as nd from "@typegrad/tensor";
 import { fmtShape, type ShapeArgs, shapeArgs } from "@typegrad/tensor";
-import { record } from "../node.js";
+import { recordBuiltin as record } from "../node.js";
 import { Tensor } from "../tensor.js";
 import { primitive, reduceTo } from "./common.js";
 

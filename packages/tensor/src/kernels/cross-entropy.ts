@@ -1,3 +1,4 @@
+import { copyToOutput } from "../buffer-pool.js";
 import { allocate, floatDType, type TypedArray } from "../dtype.js";
 import { ArgumentError, DTypeError, describeValue, fmtShape, IndexError, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
@@ -337,7 +338,7 @@ function crossEntropyBackwardWasm(
   const row = { at: p, step: c * 4 };
   const coef = { at: coefAt, step: 16 };
   wasm.rowsCall("ce_backward", n, c, [row, row, "count", c, coef, wAt, eps > 0 ? 1 : 0, w ? 1 : 0]);
-  const out = wasm.f32.slice(p / 4, p / 4 + size);
+  const out = copyToOutput(wasm.f32, p / 4, p / 4 + size);
   for (let i = 0; i < n; i++) {
     const row = i * c;
     if (!valid[i]) {

@@ -1,3 +1,4 @@
+import { outputFloat32 } from "../buffer-pool.js";
 import { allocate, castScalar, type DType, floatDType, isFloat, promoteTypes, type TypedArray } from "../dtype.js";
 import { ArgumentError, DTypeError, describeValue, fmtShape, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
@@ -234,7 +235,7 @@ function simdPair(op: string, kernel: BinaryOp, A: NDArray, B: NDArray): NDArray
   const aFull = pa.m === n;
   if (!aFull && pb.m !== n) return null;
   const full = aFull ? pa : pb;
-  const out = new Float32Array(n);
+  const out = outputFloat32(n);
   return binaryWasm(kernel, full.data, full.offset, aFull ? pb : pa, !aFull, n, out, 0)
     ? new NDArray(out, shape)
     : null;

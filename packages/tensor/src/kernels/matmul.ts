@@ -1,3 +1,4 @@
+import { copyToOutput, outputFloat32, outputFloat64 } from "../buffer-pool.js";
 import { allocate, type DType, floatDType, promoteTypes, type TypedArray } from "../dtype.js";
 import { ArgumentError, DTypeError, describeValue, fmtShape, ShapeError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
@@ -436,7 +437,7 @@ function wasmBatches(
   let lastB = -1;
   const cEl = cAt / es;
   const nb = aOffs.length;
-  const out = nb > 1 ? (es === 4 ? new Float32Array(nb * M * N) : new Float64Array(nb * M * N)) : null;
+  const out = nb > 1 ? (es === 4 ? outputFloat32(nb * M * N) : outputFloat64(nb * M * N)) : null;
   for (let i = 0; i < nb; i++) {
     const ao = aOffs[i] as number;
     const bo = bOffs[i] as number;
@@ -454,7 +455,7 @@ function wasmBatches(
     wasm.colSums(es, pa * es, K, M, sumsAt);
     colSums.set(wasm.view(8).subarray(sumsAt / 8, sumsAt / 8 + M));
   }
-  return out ?? view.slice(cEl, cEl + M * N);
+  return out ?? copyToOutput(view, cEl, cEl + M * N);
 }
 
 /**
@@ -571,8 +572,8 @@ function wasmLinearGrads(
   const gb = allocate(g.dtype, out);
   gb.set(wasm.view(8).subarray(sumsAt / 8, sumsAt / 8 + out));
   return {
-    gx: new NDArray(view.slice(gxAt / es, gxAt / es + n * inF), [n, inF]),
-    gw: new NDArray(view.slice(gwAt / es, gwAt / es + out * inF), [out, inF]),
+    gx: new NDArray(copyToOutput(view, gxAt / es, gxAt / es + n * inF), [n, inF]),
+    gw: new NDArray(copyToOutput(view, gwAt / es, gwAt / es + out * inF), [out, inF]),
     gb: new NDArray(gb, [out]),
   };
 }
@@ -629,7 +630,7 @@ function wasmSmallBatches(
     gatheredB ? 1 : bcs,
     0,
   );
-  return view.slice(cAt / es, cAt / es + nb * M * N);
+  return copyToOutput(view, cAt / es, cAt / es + nb * M * N);
 }
 
 /** How one operand's batch entries are staged: all in one copy of the span they share, or one by one. */

@@ -5,6 +5,7 @@
  * instantiated lazily and synchronously on first use. The TypeScript loops in kernels/layer-norm.ts stay
  * the portable fallback and the float64 path.
  */
+import { copyToOutput } from "../buffer-pool.js";
 import { NORM_SHARED_WASM_BASE64, NORM_WASM_BASE64 } from "./kernels.generated.js";
 import { DATA_AT, getRowKernelBackend, getWasmRows, type WasmRows } from "./rows.js";
 import { align, decodeBase64, validating } from "./runtime.js";
@@ -132,7 +133,7 @@ export function layerNormWasm(
   }
   exports.layer_norm(x, x, rows, n, affine ? 1 : 0, wb, eps, mean, rstd, t);
   return {
-    y: copyOut(mem.f32, x / 4, size, Float32Array),
+    y: copyToOutput(mem.f32, x / 4, x / 4 + size),
     mean: copyOut(mem.f64, mean / 8, rows, Float64Array),
     rstd: copyOut(mem.f64, rstd / 8, rows, Float64Array),
   };
@@ -202,5 +203,5 @@ export function layerNormBackwardWasm(
     dw[j] = f64[k + 2] as number;
     db[j] = f64[k + 4] as number;
   }
-  return { dx: copyOut(f32, g / 4, size, Float32Array), dw, db };
+  return { dx: copyToOutput(f32, g / 4, g / 4 + size), dw, db };
 }

@@ -6,6 +6,7 @@
  * see parallel.ts). The TypeScript loops in kernels/softmax.ts and kernels/cross-entropy.ts stay the
  * portable fallback and the float64 path; {@link setRowKernelBackend} forces either one.
  */
+import { copyToOutput, outputFloat32 } from "../buffer-pool.js";
 import { ArgumentError } from "../errors.js";
 import { ROWS_SHARED_WASM_BASE64, ROWS_WASM_BASE64 } from "./kernels.generated.js";
 import {
@@ -268,7 +269,7 @@ export function softmaxRowsWasm(
     }
     wasm.exports.sub_rows(x, x, rows, n, lseAt);
   }
-  return wasm.f32.slice(x / 4, x / 4 + size);
+  return copyToOutput(wasm.f32, x / 4, x / 4 + size);
 }
 
 /** 2^(j/64), j = 0..63, computed as kernels/fastmath.ts computes its table (so the same doubles). */
@@ -309,7 +310,7 @@ export function softmaxBackwardRowsWasm(
   if (!wasm.reserve(flagsAt + align(chunkRows * 4))) return null;
   const f32 = wasm.f32;
   if (log) wasm.f64.set(EXP_FRAC, fracAt / 8);
-  const out = new Float32Array(size);
+  const out = outputFloat32(size);
   for (let r0 = 0; r0 < rows; r0 += chunkRows) {
     const m = Math.min(chunkRows, rows - r0);
     const from = r0 * n;

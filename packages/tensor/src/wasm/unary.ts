@@ -9,6 +9,7 @@
  * of GELU and its gradient run on a second instance over a shared memory instead, split across the
  * pool (parallel.ts).
  */
+import { copyToOutput, outputFloat32 } from "../buffer-pool.js";
 import { ArgumentError } from "../errors.js";
 import { UNARY_SHARED_WASM_BASE64, UNARY_WASM_BASE64 } from "./kernels.generated.js";
 import { type CallArg, FAMILY_UNARY, type SharedKernels, splitCall, wakeFor } from "./parallel.js";
@@ -215,12 +216,12 @@ export function unaryWasm(op: UnaryOp, src: Float32Array, start: number, n: numb
     split.f32.set(src.subarray(start, start + n), DATA_AT / 4);
     const x = { at: DATA_AT, step: 4 };
     splitUnary(split, op, n, [x, x, "count"]);
-    return split.f32.slice(DATA_AT / 4, DATA_AT / 4 + n);
+    return copyToOutput(split.f32, DATA_AT / 4, DATA_AT / 4 + n);
   }
   const kernel = wasm.exports[op];
   const mem = wasm.f32;
   const at = DATA_AT / 4;
-  const out = new Float32Array(n);
+  const out = outputFloat32(n);
   for (let i = 0; i < n; i += UNARY_CHUNK) {
     const len = Math.min(UNARY_CHUNK, n - i);
     mem.set(src.subarray(start + i, start + i + len), at);
@@ -250,12 +251,12 @@ export function geluBackwardWasm(
     split.f32.set(g.subarray(gStart, gStart + n), gAt / 4);
     const xs = { at: DATA_AT, step: 4 };
     splitUnary(split, "gelu_backward", n, [{ at: gAt, step: 4 }, xs, xs, "count"]);
-    return split.f32.slice(DATA_AT / 4, DATA_AT / 4 + n);
+    return copyToOutput(split.f32, DATA_AT / 4, DATA_AT / 4 + n);
   }
   const mem = wasm.f32;
   const xAt = DATA_AT / 4;
   const gAt = (DATA_AT + align(Math.min(n, UNARY_CHUNK) * 4)) / 4;
-  const out = new Float32Array(n);
+  const out = outputFloat32(n);
   for (let i = 0; i < n; i += UNARY_CHUNK) {
     const len = Math.min(UNARY_CHUNK, n - i);
     mem.set(x.subarray(xStart + i, xStart + i + len), xAt);
