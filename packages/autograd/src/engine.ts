@@ -108,7 +108,8 @@ function storeGrad(t: Tensor, g: Tensor, exclusive: boolean, createGraph: boolea
  * a leaf's `.grad` or a foreign rule may hold are pinned. A buffer with one reference and no pin is
  * owned by that gradient: a leaf may keep it as its `.grad` without a copy, a sum may be accumulated
  * into it in place, and when the last reference is consumed the buffer is recycled for later kernel
- * outputs (only with `recycling`, i.e. first-order passes that nobody inspects).
+ * outputs (only with `recycling`, i.e. first-order passes that nobody inspects). Buffers below the
+ * pool's minimum size are not tracked (never owned): copying or adding them costs less than counting.
  */
 class GradBuffers {
   private readonly refs = new Map<ArrayBufferLike, number>();
@@ -118,24 +119,27 @@ class GradBuffers {
 
   /** A gradient handed to an input: one more reference (a pin when a foreign rule made it). */
   deliver(g: Tensor, builtin: boolean): void {
-    const key = g.data.data.buffer;
+    const key = tracked(g);
+    if (!key) return;
     this.refs.set(key, (this.refs.get(key) ?? 0) + 1);
     if (!builtin) this.pinned.add(key);
   }
 
   pin(g: Tensor): void {
-    this.pinned.add(g.data.data.buffer);
+    const key = tracked(g);
+    if (key) this.pinned.add(key);
   }
 
   /** True when `g` is the only way to reach its buffer. */
   owns(g: Tensor): boolean {
-    const key = g.data.data.buffer;
-    return !this.pinned.has(key) && (this.refs.get(key) ?? 0) <= 1;
+    const key = tracked(g);
+    return key !== null && !this.pinned.has(key) && (this.refs.get(key) ?? 0) <= 1;
   }
 
   /** Drops the reference of a gradient that is dead; the buffer is recycled when it was the last. */
   consume(g: Tensor): void {
-    const key = g.data.data.buffer;
+    const key = tracked(g);
+    if (!key) return;
     const left = (this.refs.get(key) ?? 1) - 1;
     if (left > 0) this.refs.set(key, left);
     else {
@@ -157,11 +161,18 @@ class GradBuffers {
       return prev;
     }
     const sum = prev.add(g);
-    this.refs.set(sum.data.data.buffer, 1);
+    const key = tracked(sum);
+    if (key) this.refs.set(key, 1);
     this.consume(prev);
     this.consume(g);
     return sum;
   }
+}
+
+/** The memory behind `g` when it is large enough to track, else null. */
+function tracked(g: Tensor): ArrayBufferLike | null {
+  const data = g.data.data;
+  return data.byteLength >= nd.BUFFER_POOL_MIN_BYTES ? data.buffer : null;
 }
 
 function runHooks(t: Tensor, g: Tensor): Tensor {

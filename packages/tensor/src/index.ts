@@ -4,7 +4,12 @@
  * @packageDocumentation
  */
 
-export { clearBufferPool, pooledBufferBytes, recycleBuffer } from "./buffer-pool.js";
+export {
+  clearBufferPool,
+  POOL_MIN_BYTES as BUFFER_POOL_MIN_BYTES,
+  pooledBufferBytes,
+  recycleBuffer,
+} from "./buffer-pool.js";
 export { arange, array, type CreateOptions, eye, full, linspace, ones, onesLike, zeros, zerosLike } from "./create.js";
 export {
   allocate,
