@@ -27,12 +27,17 @@ const free32 = new Map<number, Float32Array[]>();
 const free64 = new Map<number, Float64Array[]>();
 // What the pool holds now: recycling a buffer twice must not hand it to two outputs.
 const held = new WeakSet<TypedArray>();
+// Buffers in the order they arrived (some since taken): the oldest make room when the pool is full,
+// so sizes no longer asked for (another batch shape, say) do not block the pool.
+let arrivals: FloatArray[] = [];
+let heldCount = 0;
 let pooledBytes = 0;
 
 /**
  * Hands `buffer` to the pool. The caller guarantees that nothing else references it (no NDArray,
  * view or typed array over its memory); a later kernel will overwrite it. Buffers that are not whole
- * float arrays, are too small, or would overfill the pool are ignored.
+ * float arrays, are too small or larger than the pool are ignored; when the pool is full, the buffers
+ * that have waited longest are dropped.
  *
  * @example
  * ```ts
@@ -46,14 +51,39 @@ export function recycleBuffer(buffer: TypedArray): void {
     );
   }
   const bytes = buffer.byteLength;
-  if (bytes < POOL_MIN_BYTES || pooledBytes + bytes > POOL_MAX_BYTES) return;
+  if (bytes < POOL_MIN_BYTES || bytes > POOL_MAX_BYTES) return;
   if (buffer.byteOffset !== 0 || bytes !== buffer.buffer.byteLength || held.has(buffer)) return;
   const ctor = buffer.constructor;
-  if (ctor === Float32Array) push(free32, buffer as Float32Array);
-  else if (ctor === Float64Array) push(free64, buffer as Float64Array);
-  else return;
-  held.add(buffer);
+  if (ctor !== Float32Array && ctor !== Float64Array) return;
+  if (pooledBytes + bytes > POOL_MAX_BYTES) evict(pooledBytes + bytes - POOL_MAX_BYTES);
+  const floats = buffer as FloatArray;
+  push(freeList(floats), floats);
+  held.add(floats);
+  arrivals.push(floats);
+  heldCount++;
   pooledBytes += bytes;
+  // Forget taken buffers now and then: the list stays proportional to what the pool holds.
+  if (arrivals.length > 64 + 2 * heldCount) arrivals = arrivals.filter((b) => held.has(b));
+}
+
+function freeList(buffer: FloatArray): Map<number, FloatArray[]> {
+  return (buffer instanceof Float32Array ? free32 : free64) as Map<number, FloatArray[]>;
+}
+
+/** Drops the longest-waiting buffers until at least `bytes` are freed. */
+function evict(bytes: number): void {
+  let i = 0;
+  for (; i < arrivals.length && bytes > 0; i++) {
+    const old = arrivals[i] as FloatArray;
+    if (!held.has(old)) continue; // taken since
+    const list = freeList(old).get(old.length) as FloatArray[];
+    list.splice(list.indexOf(old), 1);
+    held.delete(old);
+    heldCount--;
+    pooledBytes -= old.byteLength;
+    bytes -= old.byteLength;
+  }
+  arrivals = arrivals.slice(i).filter((b) => held.has(b));
 }
 
 function push<T extends FloatArray>(free: Map<number, T[]>, buffer: T): void {
@@ -67,6 +97,7 @@ function take<T extends FloatArray>(free: Map<number, T[]>, length: number): T |
   const buffer = free.get(length)?.pop();
   if (!buffer) return null;
   held.delete(buffer);
+  heldCount--;
   pooledBytes -= buffer.byteLength;
   return buffer;
 }
@@ -109,5 +140,7 @@ export function clearBufferPool(): void {
   for (const free of [free32, free64]) for (const list of free.values()) for (const b of list) held.delete(b);
   free32.clear();
   free64.clear();
+  arrivals = [];
+  heldCount = 0;
   pooledBytes = 0;
 }

@@ -49,12 +49,38 @@ describe("buffer pool", () => {
     expect(outputFloat32(big)).not.toBe(a);
   });
 
-  it("keeps at most POOL_MAX_BYTES and empties on clearBufferPool", () => {
+  it("keeps at most POOL_MAX_BYTES, dropping the longest-waiting buffers, and empties on clearBufferPool", () => {
     const n = POOL_MAX_BYTES / (big * 4);
-    for (let i = 0; i < n + 3; i++) recycleBuffer(new Float32Array(big));
+    const stale: Float32Array[] = Array.from({ length: n }, () => new Float32Array(big));
+    for (const b of stale) recycleBuffer(b);
     expect(pooledBufferBytes()).toBe(POOL_MAX_BYTES);
+    expect(outputFloat32(big)).toBe(stale[n - 1]); // the newest first
+    // A size nobody asked for yet still gets in: the oldest buffers make room.
+    const fresh = new Float64Array(big);
+    recycleBuffer(fresh);
+    expect(pooledBufferBytes()).toBeLessThanOrEqual(POOL_MAX_BYTES);
+    expect(outputFloat64(big)).toBe(fresh);
+    let kept = 0;
+    for (let b = outputFloat32(big); stale.includes(b); b = outputFloat32(big)) kept++;
+    expect(kept).toBe(n - 2); // 1 taken above, 1 (the oldest) dropped to fit the float64 buffer
+    recycleBuffer(new Float32Array(POOL_MAX_BYTES / 4 + 1)); // larger than the pool: ignored
+    expect(pooledBufferBytes()).toBe(0);
+    recycleBuffer(new Float32Array(big));
     clearBufferPool();
     expect(pooledBufferBytes()).toBe(0);
+  });
+
+  it("stays exact through many recycle/take rounds of mixed sizes", () => {
+    const sizes = [big, 2 * big, 3 * big];
+    const out: Float32Array[] = [];
+    for (let round = 0; round < 500; round++) {
+      const len = sizes[round % 3] as number;
+      const b = outputFloat32(len);
+      expect(b.length).toBe(len);
+      expect(out.includes(b)).toBe(false); // never handed out twice
+      out.push(b);
+      if (out.length > 4) recycleBuffer(out.shift() as Float32Array);
+    }
   });
 
   it("feeds clone(), which overwrites every element", () => {
