@@ -93,15 +93,8 @@ export function record(
 }
 
 /** {@link record} for the library's own ops (see {@link Node.builtin}); not exported from the package. */
-export function recordBuiltin(
-  name: string,
-  inputs: readonly Tensor[],
-  out: NDArray,
-  backward: BackwardFn,
-  opts: RecordOptions = {},
-): Tensor {
-  return recordNode(name, inputs, out, backward, opts, true);
-}
+export const recordBuiltin: typeof record = (name, inputs, out, backward, opts = {}) =>
+  recordNode(name, inputs, out, backward, opts, true);
 
 function recordNode(
   name: string,

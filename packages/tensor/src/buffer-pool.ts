@@ -5,7 +5,7 @@
  * gradient. Each is external memory to V8, which answers with extra scavenges and mark-compacts, and
  * each large one is fresh memory from the OS whose first touch page-faults. Most gradients of a
  * backward pass die as soon as the next node has consumed them, and the autograd engine knows when
- * (see `recycle` in @typegrad/autograd's engine): it hands such buffers back here, and kernels that
+ * (see `GradBuffers` in @typegrad/autograd's engine.ts): it hands such buffers back here, and kernels that
  * overwrite every element of their output take them instead of allocating.
  *
  * Only buffers nobody else can reach may be recycled; the pool holds at most {@link POOL_MAX_BYTES}
